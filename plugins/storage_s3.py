@@ -1,0 +1,151 @@
+"""s3://bucket/prefix — existence by HeadObject (boto3), answered with a redirect.
+
+Per-location options go in the URL's query string, e.g.
+s3://org-symbols/v1?region=us-west-2&private=true&expires_seconds=300
+Credentials and endpoint come the standard boto3 way (AWS_* variables, profiles, instance
+roles; AWS_ENDPOINT_URL_S3 points it at any S3-compatible server).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import boto3
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from pyramid.settings import asbool
+
+from symbolsrv import hookimpl
+from symbolsrv.errors import ConfigurationError, StorageError
+from symbolsrv.keys import SymbolKey
+from symbolsrv.storage import Hit
+
+_NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+_FORBIDDEN = {"403", "AccessDenied", "Forbidden"}
+
+
+@dataclass(frozen=True)
+class S3Options:
+    region: str | None = None
+    endpoint_url: str | None = None
+    private: bool = False
+    expires_seconds: int = 300
+    forbidden_is_absent: bool = False
+    public_url: str | None = None
+    unsigned: bool = False
+    timeout_seconds: float | None = None
+
+
+def parse_options(location: str, query: str) -> S3Options:
+    """Parse `?name=value` options; ConfigurationError names the location and the option."""
+    fields = {
+        "region": str,
+        "endpoint_url": str,
+        "private": asbool,
+        "expires_seconds": int,
+        "forbidden_is_absent": asbool,
+        "public_url": str,
+        "unsigned": asbool,
+        "timeout_seconds": float,
+    }
+    values = {}
+    for name, text in parse_qsl(query, keep_blank_values=True, strict_parsing=False):
+        if name not in fields:
+            raise ConfigurationError(
+                f"{location!r}: unknown S3 option {name!r} (known: {', '.join(fields)})"
+            )
+        try:
+            values[name] = fields[name](text)
+        except ValueError:
+            raise ConfigurationError(f"{location!r}: bad value for {name}: {text!r}") from None
+    return S3Options(**values)
+
+
+class S3Storage:
+    def __init__(self, client, bucket: str, prefix: str, options: S3Options):
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix
+        self.options = options
+        self.name = f"s3:{bucket}"
+        self._public_base = self._public_base_url()
+
+    def _public_base_url(self) -> str:
+        if self.options.public_url:
+            return self.options.public_url.rstrip("/") + "/"
+        endpoint = self.client.meta.endpoint_url.rstrip("/")
+        scheme, host = endpoint.split("://", 1)
+        if host.endswith("amazonaws.com") and "." not in self.bucket:
+            return f"{scheme}://{self.bucket}.{host}/"  # virtual-hosted style
+        return f"{endpoint}/{quote(self.bucket)}/"  # path style: custom endpoints, dotted buckets
+
+    def object_key(self, key: SymbolKey) -> str:
+        return self.prefix + key.path
+
+    def locate(self, key: SymbolKey) -> Hit | None:
+        object_key = self.object_key(key)
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=object_key)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _NOT_FOUND:
+                return None
+            if code in _FORBIDDEN and self.options.forbidden_is_absent:
+                return None
+            raise StorageError(self.name, f"HeadObject answered {code or 'an error'}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(self.name, exc) from exc
+        if self.options.private:
+            try:
+                url = self.client.generate_presigned_url(
+                    "get_object",
+                    Params={"Bucket": self.bucket, "Key": object_key},
+                    ExpiresIn=self.options.expires_seconds,
+                )
+            except BotoCoreError as exc:
+                raise StorageError(self.name, exc) from exc
+            # A cached redirect must not outlive its signature.
+            return Hit(self.name, url=url, max_age_seconds=self.options.expires_seconds // 2)
+        return Hit(self.name, url=self._public_base + quote(object_key, safe="/-_.~"))
+
+    def ping(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _FORBIDDEN and self.options.forbidden_is_absent:
+                return
+            raise StorageError(self.name, f"HeadBucket answered {code or 'an error'}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(self.name, exc) from exc
+
+
+def make_client(options: S3Options, default_timeout: float):
+    timeout = options.timeout_seconds or default_timeout
+    config = Config(
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        retries={"max_attempts": 2, "mode": "standard"},
+        max_pool_connections=32,
+        signature_version=UNSIGNED if options.unsigned else None,
+    )
+    session = boto3.session.Session()
+    return session.client(
+        "s3", region_name=options.region, endpoint_url=options.endpoint_url, config=config
+    )
+
+
+@hookimpl
+def symbolsrv_storage_for(location, cfg):
+    url = urlsplit(location)
+    if url.scheme != "s3":
+        return None
+    if not url.netloc:
+        raise ConfigurationError(f"{location!r}: expected s3://bucket/prefix")
+    options = parse_options(location, url.query)
+    prefix = url.path.strip("/")
+    prefix = prefix + "/" if prefix else ""
+    client = make_client(options, cfg.storage_timeout_seconds)
+    return S3Storage(client, url.netloc, prefix, options)

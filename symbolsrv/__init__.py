@@ -1,0 +1,90 @@
+"""symbolsrv: one URL in front of ordered symbol storage locations.
+
+main() is the Paste app factory (`pserve development.ini`); plugins import `hookimpl` here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import signal
+import threading
+from dataclasses import dataclass
+
+from pyramid.config import Configurator
+
+from symbolsrv.hookspecs import hookimpl
+
+__all__ = ["hookimpl", "main"]
+
+
+@dataclass
+class SymbolServer:
+    """Everything a request needs, built once at start-up."""
+
+    cfg: object
+    pm: object
+    chain: object
+    resolver: object
+    engine: object
+    misslog: object
+    counters: object
+
+
+def main(global_config, **settings):
+    """Build the WSGI app. Reads top to bottom as a table of contents."""
+    from symbolsrv import db
+    from symbolsrv.chain import StorageChain
+    from symbolsrv.lookup import Resolver
+    from symbolsrv.misslog import MissLog
+    from symbolsrv.plugin_manager import make_plugin_manager
+    from symbolsrv.settings import load_settings
+    from symbolsrv.stats import RequestCounters
+
+    cfg = load_settings(settings)
+    pm = make_plugin_manager(cfg.plugins)
+    chain = StorageChain.from_locations(cfg, pm)
+
+    engine = db.make_engine(cfg)
+    db.create_tables(engine)
+    misslog = MissLog(engine, cfg.miss_flush_interval_seconds, cfg.miss_buffer_max_rows)
+    misslog.start()
+    atexit.register(misslog.close)
+    _stop_cleanly_on_sigterm()
+
+    server = SymbolServer(
+        cfg=cfg,
+        pm=pm,
+        chain=chain,
+        resolver=Resolver(cfg, pm, chain),
+        engine=engine,
+        misslog=misslog,
+        counters=RequestCounters(),
+    )
+
+    config = Configurator(settings=settings)
+    config.add_route("home", "/")
+    config.add_route("lbheartbeat", "/__lbheartbeat__")
+    config.add_route("heartbeat", "/__heartbeat__")
+    config.add_route("version", "/__version__")
+    config.add_route("missing_symbols_csv", "/missingsymbols.csv")
+    # Last: every other path is a symbol request in one of its forms (plain, legacy, try).
+    config.add_route("symbol", "/*subpath")
+    config.scan("symbolsrv.views")
+    config.registry["symbolsrv.app"] = server
+    config.registry["symbolsrv.settings"] = cfg
+    config.registry["symbolsrv.chain"] = chain
+    config.registry["symbolsrv.plugin_manager"] = pm
+    return config.make_wsgi_app()
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so atexit flushes the miss log (the default kills at once)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, handler)

@@ -1,0 +1,124 @@
+"""The settings table and load_settings(): INI strings in, one frozen typed Settings out.
+
+Every `symbolsrv.*` key is listed in SETTINGS; an unknown one is a typo and stops start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from pyramid.settings import aslist
+
+from symbolsrv.errors import ConfigurationError
+
+REQUIRED = object()
+
+DEFAULT_PLUGINS = "plugins.storage_local plugins.storage_s3 plugins.rewrite_legacy"
+DEFAULT_PRODUCTS = "firefox seamonkey sunbird thunderbird xulrunner fennec b2g"
+DEFAULT_EXTENSIONS = (
+    ".sym .pdb .pd_ .dll .dl_ .exe .ex_ .so .dylib .dbg .dbg.gz .debug .tar.bz2"
+)
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(aslist(value))
+
+
+def _extensions(value: str) -> tuple[str, ...]:
+    items = _list(value)
+    for item in items:
+        if not item.startswith("."):
+            raise ValueError(f"{item!r} does not start with '.'")
+    return tuple(item.lower() for item in items)
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must not be negative")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError("must be greater than 0")
+    return number
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    attr: str
+    convert: Callable[[str], Any]
+    default: Any
+    expected: str
+    help: str
+
+
+SETTINGS: tuple[Row, ...] = (
+    Row("symbolsrv.locations", "locations", _list, REQUIRED, "whitespace-separated URLs",
+        "Ordered storage locations (file://, s3://); the first that holds a key wins."),
+    Row("symbolsrv.try_locations", "try_locations", _list, "", "whitespace-separated URLs",
+        "Locations for try builds, searched after all regular ones for /try/… or ?try."),
+    Row("symbolsrv.plugins", "plugins", _list, DEFAULT_PLUGINS, "dotted module names",
+        "Plugin modules to register, e.g. plugins.storage_s3 plugins.rewrite_legacy."),
+    Row("symbolsrv.legacy_products", "legacy_products", _list, DEFAULT_PRODUCTS, "names",
+        "Product prefixes accepted as /<product>/<debug_file>/<debug_id>/<symbol_file>."),
+    Row("symbolsrv.allowed_extensions", "allowed_extensions", _extensions, DEFAULT_EXTENSIONS,
+        "extensions starting with '.'",
+        "Symbol file endings worth a lookup; anything else is a 404 without one."),
+    Row("symbolsrv.redirect_max_age_seconds", "redirect_max_age_seconds", _positive_int, "3600",
+        "whole seconds", "Cache-Control max-age on 302s (capped by a presigned URL's expiry)."),
+    Row("symbolsrv.storage_timeout_seconds", "storage_timeout_seconds", _positive_float, "5",
+        "seconds > 0", "Connect and read timeout for one storage request."),
+    Row("symbolsrv.retry_after_seconds", "retry_after_seconds", _positive_int, "30",
+        "whole seconds", "Retry-After on 503 answers when storage is failing."),
+    Row("symbolsrv.miss_flush_interval_seconds", "miss_flush_interval_seconds", _positive_float,
+        "1", "seconds > 0", "How often buffered miss counts are written to the database."),
+    Row("symbolsrv.miss_buffer_max_rows", "miss_buffer_max_rows", _positive_int, "100000",
+        "whole number", "Distinct misses held in memory while the database is away."),
+    Row("sqlalchemy.url", "sqlalchemy_url", str, REQUIRED, "a SQLAlchemy URL",
+        "Miss-log database, e.g. sqlite:///var/symbolsrv.sqlite or postgresql+psycopg2://…"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    locations: tuple[str, ...]
+    try_locations: tuple[str, ...]
+    plugins: tuple[str, ...]
+    legacy_products: tuple[str, ...]
+    allowed_extensions: tuple[str, ...]
+    redirect_max_age_seconds: int
+    storage_timeout_seconds: float
+    retry_after_seconds: int
+    miss_flush_interval_seconds: float
+    miss_buffer_max_rows: int
+    sqlalchemy_url: str
+    # Other sqlalchemy.* keys, passed through to engine_from_config untouched.
+    sqlalchemy: Mapping[str, str] = field(default_factory=dict)
+
+
+def load_settings(raw: Mapping[str, Any]) -> Settings:
+    """Convert the INI settings; raise ConfigurationError naming the key, value and expectation."""
+    known = {row.key for row in SETTINGS}
+    unknown = sorted(k for k in raw if k.startswith("symbolsrv.") and k not in known)
+    if unknown:
+        raise ConfigurationError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    values: dict[str, Any] = {}
+    for row in SETTINGS:
+        text = raw.get(row.key, row.default)
+        if text is REQUIRED or (row.default is REQUIRED and not str(text).strip()):
+            raise ConfigurationError(f"missing required setting {row.key!r} ({row.expected})")
+        try:
+            values[row.attr] = row.convert(str(text).strip())
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"bad value for {row.key}: {text!r} (expected {row.expected}: {exc})"
+            ) from None
+    if not values["locations"]:
+        raise ConfigurationError("symbolsrv.locations is empty: configure at least one location")
+    values["sqlalchemy"] = {k: str(v) for k, v in raw.items() if k.startswith("sqlalchemy.")}
+    return Settings(**values)

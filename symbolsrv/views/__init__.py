@@ -1,0 +1,1 @@
+"""Views: symbol lookups, the missing-symbols report, health endpoints, error views."""

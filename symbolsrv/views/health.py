@@ -1,0 +1,73 @@
+"""Dockerflow health endpoints: /__lbheartbeat__, /__heartbeat__, /__version__."""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib import metadata
+
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from symbolsrv import db
+from symbolsrv.errors import StorageError
+
+
+def _json(status: int, data) -> Response:
+    body = json.dumps(data, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+    return Response(
+        status=status,
+        body=body,
+        headerlist=[
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+        ],
+    )
+
+
+@view_config(route_name="lbheartbeat", request_method="GET")
+def lbheartbeat(request):
+    """The process is up; load balancers ask this often, so it touches nothing."""
+    return Response(status=200, headerlist=[("Content-Length", "0"), ("Cache-Control", "no-store")])
+
+
+@view_config(route_name="heartbeat", request_method="GET")
+def heartbeat(request):
+    """Reach the database and every location; 503 if any fails."""
+    app = request.registry["symbolsrv.app"]
+    checks = {}
+    try:
+        db.ping(app.engine)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    for storage in app.chain.all:
+        try:
+            storage.ping()
+            checks[storage.name] = "ok"
+        except StorageError as exc:
+            checks[storage.name] = f"error: {str(exc.original)[:200]}"
+    healthy = all(value == "ok" for value in checks.values())
+    return _json(
+        200 if healthy else 503,
+        {
+            "status": "ok" if healthy else "error",
+            "checks": checks,
+            "requests": app.counters.snapshot(),
+            "miss_log": {"pending": app.misslog.pending, "dropped": app.misslog.dropped},
+        },
+    )
+
+
+@view_config(route_name="version", request_method="GET")
+def version(request):
+    """Package version, and the deployed commit when the deployment sets SYMBOLSRV_COMMIT."""
+    return _json(
+        200,
+        {
+            "name": "symbolsrv",
+            "version": metadata.version("symbolsrv"),
+            "commit": os.environ.get("SYMBOLSRV_COMMIT", ""),
+        },
+    )

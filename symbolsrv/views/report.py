@@ -1,0 +1,56 @@
+"""GET /missingsymbols.csv: distinct misses of one UTC day, streamed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+
+from pyramid.response import Response
+from pyramid.view import view_config
+from sqlalchemy.exc import SQLAlchemyError
+
+from symbolsrv import csvreport, db, serving
+
+log = logging.getLogger(__name__)
+
+
+def report_day(params, today: dt.date) -> dt.date:
+    """?date=YYYY-MM-DD, else ?today (any value) for today, else yesterday (UTC).
+
+    Raises ValueError for a malformed date.
+    """
+    if "date" in params:
+        return dt.date.fromisoformat(params["date"])
+    if "today" in params:
+        return today
+    return today - dt.timedelta(days=1)
+
+
+@view_config(route_name="missing_symbols_csv", request_method="GET")
+def missing_symbols_csv(request):
+    app = request.registry["symbolsrv.app"]
+    today = dt.datetime.now(dt.timezone.utc).date()
+    try:
+        day = report_day(request.GET, today)
+    except ValueError:
+        return serving.text(400, "Bad Request: date must be YYYY-MM-DD")
+    microsoft_only = request.GET.get("microsoft") == "only"
+    # This process's buffered counts belong in the report it serves.
+    app.misslog.flush()
+    rows = db.missing_rows(app.engine, day, microsoft_only)
+    try:
+        first = next(rows, None)  # runs the query now, so a database fault is a clean 503
+    except SQLAlchemyError as exc:
+        log.warning("missing-symbols report: database failed: %s", exc)
+        return serving.text(503, "Database Unavailable", ("Retry-After", "30"))
+    body = rows if first is None else itertools.chain((first,), rows)
+    return Response(
+        status=200,
+        headerlist=[
+            ("Content-Type", "text/csv; charset=utf-8"),
+            ("Content-Disposition", f'attachment; filename="missing-symbols-{day.isoformat()}.csv"'),
+            ("Cache-Control", "no-store"),
+        ],
+        app_iter=csvreport.render(body),
+    )

@@ -1,0 +1,79 @@
+"""GET/HEAD/OPTIONS on /<debug_file>/<debug_id>/<symbol_file> and its legacy forms."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from pyramid.view import view_config
+
+from symbolsrv import serving
+from symbolsrv.db import MissKey
+from symbolsrv.errors import StorageError
+from symbolsrv.lookup import ERROR, HIT, MISS, REJECTED
+from symbolsrv.query import parse_query
+
+log = logging.getLogger(__name__)
+
+
+@view_config(route_name="home")
+def home(request):
+    """Not a symbol; say what is, without a 200 a debugger could save as a file."""
+    return serving.text(404, "Not Found: ask for /<debug_file>/<debug_id>/<symbol_file>")
+
+
+@view_config(route_name="symbol")
+def symbol(request):
+    started = time.perf_counter()
+    method = request.method
+    if method == "OPTIONS":
+        return serving.preflight()
+    if method not in ("GET", "HEAD"):
+        return serving.method_not_allowed()
+    app = request.registry["symbolsrv.app"]
+    query = parse_query(request.environ.get("QUERY_STRING", ""))
+    answer = app.resolver.resolve(request.environ["PATH_INFO"], try_flag=query.try_)
+    response = respond(request, app, answer)
+    if method == "GET":
+        app.counters.add(answer.outcome)
+        if answer.outcome == MISS:
+            key = answer.key
+            app.misslog.count(
+                MissKey(key.debug_file, key.debug_id, key.symbol_file, query.code_file, query.code_id)
+            )
+    if request.headers.get("Debug", "").lower() == "true":
+        response.headers["Debug-Time"] = f"{time.perf_counter() - started:.6f}"
+    return response
+
+
+def respond(request, app, answer):
+    cfg = app.cfg
+    if answer.outcome == HIT:
+        hit = answer.hit
+        max_age = cfg.redirect_max_age_seconds
+        if hit.max_age_seconds is not None:
+            max_age = min(max_age, hit.max_age_seconds)
+        if hit.path is not None:
+            try:
+                return serving.local_file(request, hit.path, hit.location, max_age)
+            except StorageError as exc:
+                log.warning("storage %s failed to open %s: %s", exc.location, hit.path, exc.original)
+                return unavailable(cfg)
+        if request.method == "HEAD":
+            return serving.exists(max_age)
+        return serving.redirect(hit.url, max_age)
+    if answer.outcome == MISS:
+        return serving.text(404, "Symbol Not Found")
+    if answer.outcome == REJECTED:
+        return serving.text(400, f"Bad Request: {answer.reason}")
+    if answer.outcome == ERROR:
+        return unavailable(cfg)
+    return serving.text(404, f"Not Found: {answer.reason}")
+
+
+def unavailable(cfg):
+    return serving.text(
+        503,
+        "Storage Unavailable: a location failed; try again later",
+        ("Retry-After", str(cfg.retry_after_seconds)),
+    )
