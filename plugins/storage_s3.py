@@ -129,7 +129,7 @@ def make_client(options: S3Options, default_timeout: float):
         read_timeout=timeout,
         retries={"max_attempts": 2, "mode": "standard"},
         max_pool_connections=32,
-        signature_version=UNSIGNED if options.unsigned else None,
+        signature_version=UNSIGNED if options.unsigned else "s3v4",
     )
     session = boto3.session.Session()
     return session.client(
