@@ -1,7 +1,7 @@
 """The query string of a symbol request: only `try` changes the answer; the rest feeds the
 miss log, and is cleaned by one rule so that no value can change the answer or reach SQL raw.
 
-Rule: a repeated parameter takes its last value (as WebOb does). `code_file` is kept when it
+Rule: a repeated parameter takes its last value (as WebOb does); names match as sent. `code_file` is kept when it
 is 1-200 characters with no control, quote, backslash or other forbidden character;
 `code_id` is kept when it is 1-64 letters and digits, as sent. Anything else is stored as ''.
 """
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from symbolsrv.errors import BadPath
 from symbolsrv.keys import check_name
 
-# Longer query strings are read up to here; real ones are under 200 bytes.
-MAX_QUERY_LENGTH = 4096
+# No valid value is longer than this once percent-encoded (200 characters, 4 UTF-8 bytes each).
+MAX_RAW_VALUE_LENGTH = 2400
+_WANTED = ("try", "code_file", "code_id")
 _CODE_ID = re.compile(r"[0-9A-Za-z]{1,64}\Z")
 
 
@@ -31,18 +32,20 @@ EMPTY = SymbolQuery()
 
 
 def parse_query(query_string: str) -> SymbolQuery:
+    """Read the three parameters symbolsrv knows; ignore the rest, however many there are."""
     if not query_string:
         return EMPTY
     values: dict[str, str] = {}
-    for name, value in parse_qsl(
-        query_string[:MAX_QUERY_LENGTH], keep_blank_values=True, errors="replace"
-    ):
-        if name in ("try", "code_file", "code_id"):
-            values[name] = value
+    for part in query_string.split("&"):
+        name, _, raw = part.partition("=")
+        if name in _WANTED:
+            # An over-long value is dropped whole, never stored cut.
+            values[name] = "" if len(raw) > MAX_RAW_VALUE_LENGTH else unquote_plus(raw, errors="replace")
+    code_id = values.get("code_id", "")
     return SymbolQuery(
         try_="try" in values,
         code_file=clean_code_file(values.get("code_file", "")),
-        code_id=values.get("code_id", "") if _CODE_ID.match(values.get("code_id", "")) else "",
+        code_id=code_id if _CODE_ID.match(code_id) else "",
     )
 
 
