@@ -68,7 +68,8 @@ def main(global_config, **settings):
     config.add_route("version", "/__version__")
     config.add_route("missing_symbols_csv", "/missingsymbols.csv")
     # Last: every other path is a symbol request in one of its forms (plain, legacy, try).
-    config.add_route("symbol", "/*subpath")
+    # [\s\S], not ".": a newline in a path must reach the view and get its 400.
+    config.add_route("symbol", r"/{path:[\s\S]*}")
     config.scan("symbolsrv.views")
     config.registry["symbolsrv.app"] = server
     config.registry["symbolsrv.settings"] = cfg

@@ -14,6 +14,8 @@ from symbolsrv.lookup import ERROR, HIT, MISS, REJECTED
 from symbolsrv.query import parse_query
 
 log = logging.getLogger(__name__)
+# One line per symbol request; silence or route it with a [logger_access] INI section.
+access_log = logging.getLogger("symbolsrv.access")
 
 
 @view_config(route_name="home")
@@ -41,8 +43,19 @@ def symbol(request):
             app.misslog.count(
                 MissKey(key.debug_file, key.debug_id, key.symbol_file, query.code_file, query.code_id)
             )
+    elapsed = time.perf_counter() - started
     if request.headers.get("Debug", "").lower() == "true":
-        response.headers["Debug-Time"] = f"{time.perf_counter() - started:.6f}"
+        response.headers["Debug-Time"] = f"{elapsed:.6f}"
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(
+            "%s %r %d %s %.1fms %r",
+            method,
+            request.environ["PATH_INFO"],
+            response.status_int,
+            answer.hit.location if answer.hit else "-",
+            elapsed * 1000,
+            request.environ.get("HTTP_USER_AGENT", ""),
+        )
     return response
 
 
