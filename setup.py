@@ -14,6 +14,7 @@ setup(
         "SQLAlchemy>=2.0",
         "boto3>=1.34",
         "psycopg2-binary>=2.9",
+        "redis>=5",
     ],
     extras_require={
         "testing": [

@@ -15,11 +15,11 @@ import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from pyramid.settings import asbool
 
 from symbolsrv import hookimpl
 from symbolsrv.errors import ConfigurationError, StorageError
 from symbolsrv.keys import SymbolKey
+from symbolsrv.settings import strict_bool
 from symbolsrv.storage import Hit
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
@@ -43,11 +43,11 @@ def parse_options(location: str, query: str) -> S3Options:
     fields = {
         "region": str,
         "endpoint_url": str,
-        "private": asbool,
+        "private": strict_bool,
         "expires_seconds": int,
-        "forbidden_is_absent": asbool,
+        "forbidden_is_absent": strict_bool,
         "public_url": str,
-        "unsigned": asbool,
+        "unsigned": strict_bool,
         "timeout_seconds": float,
     }
     values = {}

@@ -33,6 +33,7 @@ class SymbolServer:
 def main(global_config, **settings):
     """Build the WSGI app. Reads top to bottom as a table of contents."""
     from symbolsrv import db
+    from symbolsrv.cache import make_cache
     from symbolsrv.chain import StorageChain
     from symbolsrv.lookup import Resolver
     from symbolsrv.misslog import MissLog
@@ -42,7 +43,7 @@ def main(global_config, **settings):
 
     cfg = load_settings(settings)
     pm = make_plugin_manager(cfg.plugins)
-    chain = StorageChain.from_locations(cfg, pm)
+    chain = StorageChain.from_locations(cfg, pm, cache=make_cache(cfg))
 
     engine = db.make_engine(cfg)
     db.create_tables(engine)
@@ -67,6 +68,7 @@ def main(global_config, **settings):
     config.add_route("heartbeat", "/__heartbeat__")
     config.add_route("version", "/__version__")
     config.add_route("missing_symbols_csv", "/missingsymbols.csv")
+    config.add_route("cache_purge", "/__cache__/{debug_file}/{debug_id}/{symbol_file}")
     # Last: every other path is a symbol request in one of its forms (plain, legacy, try).
     # [\s\S], not ".": a newline in a path must reach the view and get its 400.
     config.add_route("symbol", r"/{path:[\s\S]*}")

@@ -1,24 +1,56 @@
-"""StorageChain: asks the configured locations, in INI order, where a key is."""
+"""StorageChain: where is this key? Asks the configured locations, answers in INI order.
+
+Locations may be asked all at once (latency of the slowest needed, not the sum), but a
+lower-ranked hit only wins once every higher-ranked location has said absent or failed.
+Identical concurrent lookups share one round trip; answers are cached; failures never are.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Sequence
 
+from symbolsrv.breaker import CircuitBreaker
+from symbolsrv.cache import MISSING, NoCache
 from symbolsrv.errors import ConfigurationError, StorageError, StorageUnavailable
 from symbolsrv.keys import SymbolKey
+from symbolsrv.singleflight import SingleFlight
 from symbolsrv.storage import Hit, Storage
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
 class StorageChain:
-    regular: tuple[Storage, ...]
-    try_: tuple[Storage, ...] = ()
+    def __init__(
+        self,
+        regular: Sequence[Storage],
+        try_: Sequence[Storage] = (),
+        *,
+        cache=None,
+        concurrent: bool = False,
+        deadline_seconds: float = 10.0,
+        breaker_failures: int = 0,
+        breaker_reset_seconds: float = 30.0,
+    ):
+        self.regular = tuple(regular)
+        self.try_ = tuple(try_)
+        self.cache = cache if cache is not None else NoCache()
+        self.deadline_seconds = deadline_seconds
+        self.breakers = {
+            id(s): CircuitBreaker(breaker_failures, breaker_reset_seconds) for s in self.all
+        }
+        self._flights = SingleFlight()
+        self._executor = None
+        if concurrent and len(self.all) > 1:
+            self._executor = ThreadPoolExecutor(
+                max_workers=min(64, 8 * len(self.all)), thread_name_prefix="symbolsrv-lookup"
+            )
 
     @classmethod
-    def from_locations(cls, cfg, pm) -> "StorageChain":
+    def from_locations(cls, cfg, pm, cache=None) -> "StorageChain":
         """Build one storage per configured location URL through the storage hook."""
 
         def build(location: str) -> Storage:
@@ -30,32 +62,99 @@ class StorageChain:
             return storage
 
         return cls(
-            tuple(build(loc) for loc in cfg.locations),
-            tuple(build(loc) for loc in cfg.try_locations),
+            [build(loc) for loc in cfg.locations],
+            [build(loc) for loc in cfg.try_locations],
+            cache=cache,
+            concurrent=cfg.concurrent_lookups,
+            deadline_seconds=cfg.lookup_deadline_seconds,
+            breaker_failures=cfg.breaker_failures,
+            breaker_reset_seconds=cfg.breaker_reset_seconds,
         )
 
     @property
     def all(self) -> tuple[Storage, ...]:
         return self.regular + self.try_
 
-    def locate(self, key: SymbolKey, include_try: bool = False) -> Hit | None:
-        """Return the first location's Hit in order; None if every location said absent.
+    def breaker(self, storage: Storage) -> CircuitBreaker:
+        return self.breakers[id(storage)]
+
+    @staticmethod
+    def cache_key(key: SymbolKey, include_try: bool) -> str:
+        return ("try:" if include_try else "") + key.path
+
+    def forget(self, key: SymbolKey) -> None:
+        """Drop cached answers for key (a fresh upload or deletion must show at once)."""
+        self.cache.delete(self.cache_key(key, False))
+        self.cache.delete(self.cache_key(key, True))
+
+    def locate(self, key: SymbolKey, include_try: bool = False, refresh: bool = False) -> Hit | None:
+        """Return the Hit of the highest-ranked location holding key; None if all said absent.
 
         Every regular location ranks above every try location. A failing location is
         logged and skipped; if no later location has the key, StorageUnavailable is
-        raised, because "absent" would be a lie a client may cache.
+        raised, because "absent" would be a lie a client may cache. `refresh` skips the
+        cache and stores the fresh answer.
         """
+        cache_key = self.cache_key(key, include_try)
+        if not refresh:
+            cached = self.cache.get(cache_key)
+            if cached is not MISSING:
+                return cached
         storages = self.all if include_try else self.regular
+        return self._flights.do(cache_key, lambda: self._lookup(key, storages, cache_key))
+
+    def _lookup(self, key: SymbolKey, storages: tuple[Storage, ...], cache_key: str) -> Hit | None:
         failed: list[str] = []
-        for storage in storages:
-            try:
-                hit = storage.locate(key)
-            except StorageError as exc:
-                log.warning("storage %s failed for %s: %s", storage.name, key.path, exc.original)
-                failed.append(storage.name)
-                continue
-            if hit is not None:
-                return hit
+        if self._executor is None or len(storages) == 1:
+            answers = (self._ask_or_error(s, key) for s in storages)
+        else:
+            answers = self._ask_all(storages, key)
+        try:
+            for storage, answer in zip(storages, answers):
+                if isinstance(answer, StorageError):
+                    failed.append(storage.name)
+                elif answer is not None:
+                    self.cache.put(cache_key, answer)
+                    return answer
+        finally:
+            answers.close()
         if failed:
             raise StorageUnavailable(failed)
+        self.cache.put(cache_key, None)
         return None
+
+    def _ask_all(self, storages, key):
+        """Yield each storage's answer in rank order while all of them work concurrently."""
+        deadline = time.monotonic() + self.deadline_seconds
+        futures = [self._executor.submit(self._ask_or_error, s, key) for s in storages]
+        try:
+            for storage, future in zip(storages, futures):
+                try:
+                    yield future.result(timeout=max(0.0, deadline - time.monotonic()))
+                except FutureTimeout:
+                    log.warning("storage %s: no answer within the %.1fs lookup deadline for %s",
+                                storage.name, self.deadline_seconds, key.path)
+                    self.breaker(storage).record_failure()
+                    yield StorageError(storage.name, "lookup deadline exceeded")
+        finally:
+            for future in futures:
+                future.cancel()  # lower-ranked lookups no one waits for any more
+
+    def _ask_or_error(self, storage: Storage, key: SymbolKey) -> Hit | None | StorageError:
+        breaker = self.breaker(storage)
+        if not breaker.allow():
+            return StorageError(storage.name, "circuit open")
+        try:
+            hit = storage.locate(key)
+        except StorageError as exc:
+            log.warning("storage %s failed for %s: %s", storage.name, key.path, exc.original)
+            if breaker.record_failure():
+                log.error("storage %s: circuit opened for %.0fs after repeated failures",
+                          storage.name, breaker.reset_seconds)
+            return exc
+        breaker.record_success()
+        return hit
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)

@@ -35,6 +35,7 @@ class MissLog:
         self.clock = clock
         self.dropped = 0  # distinct new misses refused while the buffer was full
         self._pending: dict[tuple[dt.date, db.MissKey], db.MissCount] = {}
+        self._in_flight = 0  # rows taken by a flush that may yet come back
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
@@ -53,7 +54,7 @@ class MissLog:
             if entry is not None:
                 entry.count += 1
                 entry.last_seen = now
-            elif len(self._pending) < self.max_rows:
+            elif len(self._pending) + self._in_flight < self.max_rows:
                 self._pending[slot] = db.MissCount(now.date(), key, 1, now, now)
             else:
                 self.dropped += 1
@@ -66,6 +67,7 @@ class MissLog:
         with self._flush_lock:
             with self._lock:
                 batch, self._pending = self._pending, {}
+                self._in_flight = len(batch)
             if not batch:
                 return True
             try:
@@ -75,11 +77,15 @@ class MissLog:
                             len(batch), exc)
                 self._merge_back(batch)
                 return False
+            with self._lock:
+                self._in_flight = 0
             return True
 
     def _merge_back(self, batch) -> None:
-        # Rows already counted are never dropped here; max_rows limits only new ones.
+        # Rows already counted are never dropped; new ones were admitted only while
+        # pending + in-flight stayed under max_rows, so the buffer stays bounded.
         with self._lock:
+            self._in_flight = 0
             for slot, entry in batch.items():
                 newer = self._pending.get(slot)
                 if newer is None:

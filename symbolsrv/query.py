@@ -1,5 +1,6 @@
-"""The query string of a symbol request: only `try` changes the answer; the rest feeds the
-miss log, and is cleaned by one rule so that no value can change the answer or reach SQL raw.
+"""The query string of a symbol request: only `try` changes the answer and `_refresh` skips
+the existence cache; the rest feeds the miss log, cleaned by one rule so that no value can
+change the answer or reach SQL raw.
 
 Rule: a repeated parameter takes its last value (as WebOb does); names match as sent. `code_file` is kept when it
 is 1-200 characters with no control, quote, backslash or other forbidden character;
@@ -17,7 +18,7 @@ from symbolsrv.keys import check_name
 
 # No valid value is longer than this once percent-encoded (200 characters, 4 UTF-8 bytes each).
 MAX_RAW_VALUE_LENGTH = 2400
-_WANTED = ("try", "code_file", "code_id")
+_WANTED = ("try", "_refresh", "code_file", "code_id")
 _CODE_ID = re.compile(r"[0-9A-Za-z]{1,64}\Z")
 
 
@@ -26,15 +27,18 @@ class SymbolQuery:
     try_: bool = False
     code_file: str = ""
     code_id: str = ""
+    refresh: bool = False
 
 
 EMPTY = SymbolQuery()
 
 
 def parse_query(query_string: str) -> SymbolQuery:
-    """Read the three parameters symbolsrv knows; ignore the rest, however many there are."""
+    """Read the parameters symbolsrv knows; ignore the rest, however many there are."""
     if not query_string:
         return EMPTY
+    # PEP 3333: raw bytes arrive as latin-1; names are UTF-8, as in split_path.
+    query_string = query_string.encode("latin-1", "replace").decode("utf-8", "replace")
     values: dict[str, str] = {}
     for part in query_string.split("&"):
         name, _, raw = part.partition("=")
@@ -44,6 +48,7 @@ def parse_query(query_string: str) -> SymbolQuery:
     code_id = values.get("code_id", "")
     return SymbolQuery(
         try_="try" in values,
+        refresh="_refresh" in values,
         code_file=clean_code_file(values.get("code_file", "")),
         code_id=code_id if _CODE_ID.match(code_id) else "",
     )

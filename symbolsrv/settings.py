@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from pyramid.settings import aslist
+from pyramid.settings import asbool, aslist
 
 from symbolsrv.errors import ConfigurationError
 
@@ -38,6 +38,13 @@ def _positive_int(value: str) -> int:
     if number < 0:
         raise ValueError("must not be negative")
     return number
+
+
+def strict_bool(value: str) -> bool:
+    """asbool, but a typo such as "ture" is an error instead of False."""
+    if value.lower() not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+        raise ValueError("not a boolean")
+    return asbool(value)
 
 
 def _positive_float(value: str) -> float:
@@ -79,6 +86,24 @@ SETTINGS: tuple[Row, ...] = (
         "1", "seconds > 0", "How often buffered miss counts are written to the database."),
     Row("symbolsrv.miss_buffer_max_rows", "miss_buffer_max_rows", _positive_int, "100000",
         "whole number", "Distinct misses held in memory while the database is away."),
+    Row("symbolsrv.concurrent_lookups", "concurrent_lookups", strict_bool, "true", "true or false",
+        "Ask all locations at once; the highest-ranked hit still wins."),
+    Row("symbolsrv.lookup_deadline_seconds", "lookup_deadline_seconds", _positive_float, "10",
+        "seconds > 0", "Longest a lookup waits for any location before counting it as failed."),
+    Row("symbolsrv.cache_url", "cache_url", str, "memory", "memory, none or redis://…",
+        "Existence cache: in-process LRU, off, or shared through Redis."),
+    Row("symbolsrv.cache_hit_seconds", "cache_hit_seconds", _positive_int, "300",
+        "whole seconds", "How long a found URL is remembered (0: not at all)."),
+    Row("symbolsrv.cache_miss_seconds", "cache_miss_seconds", _positive_int, "30",
+        "whole seconds", "How long an absent key is remembered (0: not at all)."),
+    Row("symbolsrv.cache_max_entries", "cache_max_entries", _positive_int, "200000",
+        "whole number", "Entries kept by the in-process cache (least recently used go)."),
+    Row("symbolsrv.purge_token", "purge_token", str, "", "a secret string",
+        "Bearer token for DELETE /__cache__/<key>; empty disables the endpoint."),
+    Row("symbolsrv.breaker_failures", "breaker_failures", _positive_int, "5", "whole number",
+        "Consecutive failures that open a location's circuit (0: never)."),
+    Row("symbolsrv.breaker_reset_seconds", "breaker_reset_seconds", _positive_float, "30",
+        "seconds > 0", "How long an open circuit skips its location before one probe."),
     Row("sqlalchemy.url", "sqlalchemy_url", str, REQUIRED, "a SQLAlchemy URL",
         "Miss-log database, e.g. sqlite:///var/symbolsrv.sqlite or postgresql+psycopg2://…"),
 )
@@ -96,6 +121,15 @@ class Settings:
     retry_after_seconds: int
     miss_flush_interval_seconds: float
     miss_buffer_max_rows: int
+    concurrent_lookups: bool
+    lookup_deadline_seconds: float
+    cache_url: str
+    cache_hit_seconds: int
+    cache_miss_seconds: int
+    cache_max_entries: int
+    purge_token: str
+    breaker_failures: int
+    breaker_reset_seconds: float
     sqlalchemy_url: str
     # Other sqlalchemy.* keys, passed through to engine_from_config untouched.
     sqlalchemy: Mapping[str, str] = field(default_factory=dict)

@@ -56,6 +56,12 @@ def heartbeat(request):
             "checks": checks,
             "requests": app.counters.snapshot(),
             "miss_log": {"pending": app.misslog.pending, "dropped": app.misslog.dropped},
+            "circuits": {s.name: app.chain.breaker(s).state for s in app.chain.all},
+            "cache": {
+                "backend": app.chain.cache.name,
+                "hits": getattr(app.chain.cache, "hits", 0),
+                "misses": getattr(app.chain.cache, "misses", 0),
+            },
         },
     )
 

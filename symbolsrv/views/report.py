@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+from urllib.parse import parse_qsl
 
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -13,6 +14,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from symbolsrv import csvreport, db, serving
 
 log = logging.getLogger(__name__)
+
+
+def report_params(query_string: str) -> dict[str, str]:
+    """Last value wins; undecodable bytes never raise (unknown parameters are ignored)."""
+    return dict(parse_qsl(query_string, keep_blank_values=True, errors="replace"))
 
 
 def report_day(params, today: dt.date) -> dt.date:
@@ -32,10 +38,11 @@ def missing_symbols_csv(request):
     app = request.registry["symbolsrv.app"]
     today = dt.datetime.now(dt.timezone.utc).date()
     try:
-        day = report_day(request.GET, today)
+        params = report_params(request.environ.get("QUERY_STRING", ""))
+        day = report_day(params, today)
     except ValueError:
         return serving.text(400, "Bad Request: date must be YYYY-MM-DD")
-    microsoft_only = request.GET.get("microsoft") == "only"
+    microsoft_only = params.get("microsoft") == "only"
     # This process's buffered counts belong in the report it serves.
     app.misslog.flush()
     rows = db.missing_rows(app.engine, day, microsoft_only)

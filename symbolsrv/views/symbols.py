@@ -34,7 +34,9 @@ def symbol(request):
         return serving.method_not_allowed()
     app = request.registry["symbolsrv.app"]
     query = parse_query(request.environ.get("QUERY_STRING", ""))
-    answer = app.resolver.resolve(request.environ["PATH_INFO"], try_flag=query.try_)
+    answer = app.resolver.resolve(
+        request.environ["PATH_INFO"], try_flag=query.try_, refresh=query.refresh
+    )
     response = respond(request, app, answer)
     if method == "GET":
         app.counters.add(answer.outcome)
