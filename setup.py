@@ -15,6 +15,7 @@ setup(
         "boto3>=1.34",
         "psycopg2-binary>=2.9",
         "redis>=5",
+        "prometheus-client>=0.19",
     ],
     extras_require={
         "testing": [

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 
 from pyramid.config import Configurator
 
+from symbolsrv import db
+from symbolsrv.cache import make_cache
+from symbolsrv.chain import StorageChain
 from symbolsrv.hookspecs import hookimpl
+from symbolsrv.lookup import Resolver
+from symbolsrv.metrics import Metrics
+from symbolsrv.misslog import MissLog
+from symbolsrv.plugin_manager import make_plugin_manager
+from symbolsrv.settings import Settings, load_settings
+from symbolsrv.stats import RequestCounters
 
 __all__ = ["hookimpl", "main"]
 
@@ -21,33 +30,30 @@ __all__ = ["hookimpl", "main"]
 class SymbolServer:
     """Everything a request needs, built once at start-up."""
 
-    cfg: object
+    cfg: Settings
     pm: object
-    chain: object
-    resolver: object
+    chain: StorageChain
+    resolver: Resolver
     engine: object
-    misslog: object
-    counters: object
+    misslog: MissLog
+    counters: RequestCounters
+    metrics: Metrics
 
 
 def main(global_config, **settings):
     """Build the WSGI app. Reads top to bottom as a table of contents."""
-    from symbolsrv import db
-    from symbolsrv.cache import make_cache
-    from symbolsrv.chain import StorageChain
-    from symbolsrv.lookup import Resolver
-    from symbolsrv.misslog import MissLog
-    from symbolsrv.plugin_manager import make_plugin_manager
-    from symbolsrv.settings import load_settings
-    from symbolsrv.stats import RequestCounters
-
     cfg = load_settings(settings)
     pm = make_plugin_manager(cfg.plugins)
+    metrics = Metrics()
     chain = StorageChain.from_locations(cfg, pm, cache=make_cache(cfg))
+    chain.observer = metrics.observe_location
 
     engine = db.make_engine(cfg)
     db.create_tables(engine)
-    misslog = MissLog(engine, cfg.miss_flush_interval_seconds, cfg.miss_buffer_max_rows)
+    misslog = MissLog(
+        engine, cfg.miss_flush_interval_seconds, cfg.miss_buffer_max_rows,
+        on_flush=metrics.observe_flush,
+    )
     misslog.start()
     atexit.register(misslog.close)
     _stop_cleanly_on_sigterm()
@@ -60,7 +66,9 @@ def main(global_config, **settings):
         engine=engine,
         misslog=misslog,
         counters=RequestCounters(),
+        metrics=metrics,
     )
+    metrics.watch(server)
 
     config = Configurator(settings=settings)
     config.add_route("home", "/")
@@ -68,6 +76,7 @@ def main(global_config, **settings):
     config.add_route("heartbeat", "/__heartbeat__")
     config.add_route("version", "/__version__")
     config.add_route("missing_symbols_csv", "/missingsymbols.csv")
+    config.add_route("metrics", "/metrics")
     config.add_route("cache_purge", "/__cache__/{debug_file}/{debug_id}/{symbol_file}")
     # Last: every other path is a symbol request in one of its forms (plain, legacy, try).
     # [\s\S], not ".": a newline in a path must reach the view and get its 400.

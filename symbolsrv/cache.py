@@ -111,11 +111,18 @@ class RedisCache:
         if raw is None:
             self.misses += 1
             return MISSING
-        self.hits += 1
         if raw == b"-":
+            self.hits += 1
             return None
-        data = json.loads(raw)
-        return Hit(location=data["l"], url=data["u"], max_age_seconds=data.get("m"))
+        try:
+            data = json.loads(raw)
+            hit = Hit(location=data["l"], url=data["u"], max_age_seconds=data.get("m"))
+        except (ValueError, TypeError, KeyError):
+            # Written by another version or another app: not ours to trust.
+            self.misses += 1
+            return MISSING
+        self.hits += 1
+        return hit
 
     def put(self, key: str, value: Hit | None) -> None:
         ttl = ttl_for(value, self.hit_seconds, self.miss_seconds)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Sequence
@@ -23,6 +24,20 @@ from symbolsrv.storage import Hit, Storage
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One answer in a lookup trace: which location, its rank, what it said, how long it took."""
+
+    location: str
+    rank: int
+    outcome: str  # hit, absent, error, circuit-open, timeout; or for the cache: hit/absent
+    seconds: float
+
+
+def _no_observer(location: str, outcome: str, seconds: float) -> None:
+    pass
+
+
 class StorageChain:
     def __init__(
         self,
@@ -34,11 +49,14 @@ class StorageChain:
         deadline_seconds: float = 10.0,
         breaker_failures: int = 0,
         breaker_reset_seconds: float = 30.0,
+        observer=_no_observer,
     ):
         self.regular = tuple(regular)
         self.try_ = tuple(try_)
         self.cache = cache if cache is not None else NoCache()
         self.deadline_seconds = deadline_seconds
+        # observer(location, outcome, seconds) after every storage answer: metrics hook it.
+        self.observer = observer
         self.breakers = {
             id(s): CircuitBreaker(breaker_failures, breaker_reset_seconds) for s in self.all
         }
@@ -87,28 +105,39 @@ class StorageChain:
         self.cache.delete(self.cache_key(key, False))
         self.cache.delete(self.cache_key(key, True))
 
-    def locate(self, key: SymbolKey, include_try: bool = False, refresh: bool = False) -> Hit | None:
+    def locate(
+        self,
+        key: SymbolKey,
+        include_try: bool = False,
+        refresh: bool = False,
+        trace: list[Step] | None = None,
+    ) -> Hit | None:
         """Return the Hit of the highest-ranked location holding key; None if all said absent.
 
         Every regular location ranks above every try location. A failing location is
         logged and skipped; if no later location has the key, StorageUnavailable is
         raised, because "absent" would be a lie a client may cache. `refresh` skips the
-        cache and stores the fresh answer.
+        cache and stores the fresh answer. A `trace` list receives one Step per answer
+        (and the lookup runs on its own, outside single-flight, so the trace is its own).
         """
         cache_key = self.cache_key(key, include_try)
         if not refresh:
             cached = self.cache.get(cache_key)
             if cached is not MISSING:
+                if trace is not None:
+                    trace.append(Step("cache", 0, "hit" if cached else "absent", 0.0))
                 return cached
         storages = self.all if include_try else self.regular
-        return self._flights.do(cache_key, lambda: self._lookup(key, storages, cache_key))
+        if trace is not None:
+            return self._lookup(key, storages, cache_key, trace)
+        return self._flights.do(cache_key, lambda: self._lookup(key, storages, cache_key, None))
 
-    def _lookup(self, key: SymbolKey, storages: tuple[Storage, ...], cache_key: str) -> Hit | None:
+    def _lookup(self, key, storages, cache_key, trace) -> Hit | None:
         failed: list[str] = []
         if self._executor is None or len(storages) == 1:
-            answers = (self._ask_or_error(s, key) for s in storages)
+            answers = (self._ask_or_error(s, rank, key, trace) for rank, s in enumerate(storages, 1))
         else:
-            answers = self._ask_all(storages, key)
+            answers = self._ask_all(storages, key, trace)
         try:
             for storage, answer in zip(storages, answers):
                 if isinstance(answer, StorageError):
@@ -123,37 +152,60 @@ class StorageChain:
         self.cache.put(cache_key, None)
         return None
 
-    def _ask_all(self, storages, key):
+    def _ask_all(self, storages, key, trace):
         """Yield each storage's answer in rank order while all of them work concurrently."""
-        deadline = time.monotonic() + self.deadline_seconds
-        futures = [self._executor.submit(self._ask_or_error, s, key) for s in storages]
+        started = time.monotonic()
+        deadline = started + self.deadline_seconds
+        futures = [
+            self._executor.submit(self._ask_or_error, s, rank, key, trace)
+            for rank, s in enumerate(storages, 1)
+        ]
         try:
-            for storage, future in zip(storages, futures):
+            for rank, (storage, future) in enumerate(zip(storages, futures), 1):
                 try:
                     yield future.result(timeout=max(0.0, deadline - time.monotonic()))
                 except FutureTimeout:
                     log.warning("storage %s: no answer within the %.1fs lookup deadline for %s",
                                 storage.name, self.deadline_seconds, key.path)
                     self.breaker(storage).record_failure()
+                    self._record(storage.name, rank, "timeout", time.monotonic() - started, trace)
                     yield StorageError(storage.name, "lookup deadline exceeded")
         finally:
             for future in futures:
                 future.cancel()  # lower-ranked lookups no one waits for any more
 
-    def _ask_or_error(self, storage: Storage, key: SymbolKey) -> Hit | None | StorageError:
+    def _ask_or_error(self, storage, rank, key, trace) -> Hit | None | StorageError:
         breaker = self.breaker(storage)
         if not breaker.allow():
+            self._record(storage.name, rank, "circuit-open", 0.0, trace)
             return StorageError(storage.name, "circuit open")
+        started = time.perf_counter()
         try:
-            hit = storage.locate(key)
+            try:
+                hit = storage.locate(key)
+            except StorageError:
+                raise
+            except Exception as exc:
+                # A plugin bug is a fault of that location, not a 500 and never "absent"; it
+                # must also count, or a half-open probe that crashes would wedge the circuit.
+                log.exception("storage %s raised unexpectedly for %s", storage.name, key.path)
+                raise StorageError(storage.name, exc) from exc
         except StorageError as exc:
+            self._record(storage.name, rank, "error", time.perf_counter() - started, trace)
             log.warning("storage %s failed for %s: %s", storage.name, key.path, exc.original)
             if breaker.record_failure():
                 log.error("storage %s: circuit opened for %.0fs after repeated failures",
                           storage.name, breaker.reset_seconds)
             return exc
+        self._record(storage.name, rank, "absent" if hit is None else "hit",
+                     time.perf_counter() - started, trace)
         breaker.record_success()
         return hit
+
+    def _record(self, location, rank, outcome, seconds, trace) -> None:
+        self.observer(location, outcome, seconds)
+        if trace is not None:
+            trace.append(Step(location, rank, outcome, seconds))
 
     def close(self) -> None:
         if self._executor is not None:

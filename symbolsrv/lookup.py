@@ -31,7 +31,9 @@ class Resolver:
         self.parse_path = pm.hook.symbolsrv_parse_path
         self.chain = chain
 
-    def resolve(self, path_info: str, try_flag: bool = False, refresh: bool = False) -> Answer:
+    def resolve(
+        self, path_info: str, try_flag: bool = False, refresh: bool = False, trace=None
+    ) -> Answer:
         """Decide the answer for one GET/HEAD path. Storage is asked only for a valid key."""
         try:
             segments = split_path(path_info)
@@ -52,7 +54,7 @@ class Resolver:
         if reason:
             return Answer(IGNORED, key=key, reason=reason, is_try=is_try)
         try:
-            hit = self.chain.locate(key, include_try=is_try, refresh=refresh)
+            hit = self.chain.locate(key, include_try=is_try, refresh=refresh, trace=trace)
         except StorageUnavailable as exc:
             return Answer(ERROR, key=key, reason=str(exc), is_try=is_try)
         return Answer(HIT if hit else MISS, key=key, hit=hit, is_try=is_try)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from typing import Callable
 
 from symbolsrv import db
@@ -28,14 +29,16 @@ class MissLog:
         flush_interval_seconds: float,
         max_rows: int,
         clock: Callable[[], dt.datetime] = utcnow,
+        on_flush: Callable[[float, bool], None] = lambda seconds, ok: None,
     ):
         self.engine = engine
         self.flush_interval_seconds = flush_interval_seconds
         self.max_rows = max_rows
         self.clock = clock
+        self.on_flush = on_flush  # (seconds, ok) after every database write: metrics
         self.dropped = 0  # distinct new misses refused while the buffer was full
         self._pending: dict[tuple[dt.date, db.MissKey], db.MissCount] = {}
-        self._in_flight = 0  # rows taken by a flush that may yet come back
+        self._in_flight: dict = {}  # the batch a flush has taken; it may yet come back
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
@@ -54,7 +57,7 @@ class MissLog:
             if entry is not None:
                 entry.count += 1
                 entry.last_seen = now
-            elif len(self._pending) + self._in_flight < self.max_rows:
+            elif slot in self._in_flight or len(self._pending) + len(self._in_flight) < self.max_rows:
                 self._pending[slot] = db.MissCount(now.date(), key, 1, now, now)
             else:
                 self.dropped += 1
@@ -67,25 +70,28 @@ class MissLog:
         with self._flush_lock:
             with self._lock:
                 batch, self._pending = self._pending, {}
-                self._in_flight = len(batch)
+                self._in_flight = batch
             if not batch:
                 return True
+            started = time.perf_counter()
             try:
                 db.upsert_misses(self.engine, batch.values())
             except Exception as exc:  # any driver error: keep the counts, try again later
                 log.warning("miss log: database write failed, %d rows kept for retry: %s",
                             len(batch), exc)
                 self._merge_back(batch)
+                self.on_flush(time.perf_counter() - started, False)
                 return False
             with self._lock:
-                self._in_flight = 0
+                self._in_flight = {}
+            self.on_flush(time.perf_counter() - started, True)
             return True
 
     def _merge_back(self, batch) -> None:
         # Rows already counted are never dropped; new ones were admitted only while
         # pending + in-flight stayed under max_rows, so the buffer stays bounded.
         with self._lock:
-            self._in_flight = 0
+            self._in_flight = {}
             for slot, entry in batch.items():
                 newer = self._pending.get(slot)
                 if newer is None:

@@ -1,5 +1,5 @@
 """The query string of a symbol request: only `try` changes the answer and `_refresh` skips
-the existence cache; the rest feeds the miss log, cleaned by one rule so that no value can
+the existence cache (`_trace` answers with a JSON lookup trace); the rest feeds the miss log, cleaned by one rule so that no value can
 change the answer or reach SQL raw.
 
 Rule: a repeated parameter takes its last value (as WebOb does); names match as sent. `code_file` is kept when it
@@ -18,7 +18,7 @@ from symbolsrv.keys import check_name
 
 # No valid value is longer than this once percent-encoded (200 characters, 4 UTF-8 bytes each).
 MAX_RAW_VALUE_LENGTH = 2400
-_WANTED = ("try", "_refresh", "code_file", "code_id")
+_WANTED = ("try", "_refresh", "_trace", "code_file", "code_id")
 _CODE_ID = re.compile(r"[0-9A-Za-z]{1,64}\Z")
 
 
@@ -28,6 +28,7 @@ class SymbolQuery:
     code_file: str = ""
     code_id: str = ""
     refresh: bool = False
+    trace: bool = False
 
 
 EMPTY = SymbolQuery()
@@ -49,6 +50,7 @@ def parse_query(query_string: str) -> SymbolQuery:
     return SymbolQuery(
         try_="try" in values,
         refresh="_refresh" in values,
+        trace="_trace" in values,
         code_file=clean_code_file(values.get("code_file", "")),
         code_id=code_id if _CODE_ID.match(code_id) else "",
     )

@@ -55,6 +55,19 @@ def text(status: int, message: str, *extra: tuple[str, str]) -> Response:
     )
 
 
+def json_body(status: int, body: bytes) -> Response:
+    return Response(
+        status=status,
+        body=body,
+        headerlist=[
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            *CORS,
+        ],
+    )
+
+
 def preflight() -> Response:
     return Response(status=204, headerlist=list(PREFLIGHT))
 

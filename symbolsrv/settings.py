@@ -102,7 +102,7 @@ SETTINGS: tuple[Row, ...] = (
         "Bearer token for DELETE /__cache__/<key>; empty disables the endpoint."),
     Row("symbolsrv.breaker_failures", "breaker_failures", _positive_int, "5", "whole number",
         "Consecutive failures that open a location's circuit (0: never)."),
-    Row("symbolsrv.breaker_reset_seconds", "breaker_reset_seconds", _positive_float, "30",
+    Row("symbolsrv.breaker_reset_seconds", "breaker_reset_seconds", _positive_float, "5",
         "seconds > 0", "How long an open circuit skips its location before one probe."),
     Row("sqlalchemy.url", "sqlalchemy_url", str, REQUIRED, "a SQLAlchemy URL",
         "Miss-log database, e.g. sqlite:///var/symbolsrv.sqlite or postgresql+psycopg2://…"),

@@ -1,4 +1,4 @@
-"""Dockerflow health endpoints: /__lbheartbeat__, /__heartbeat__, /__version__."""
+"""Health and monitoring: /__lbheartbeat__, /__heartbeat__, /__version__, /metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pyramid.view import view_config
 
 from symbolsrv import db
 from symbolsrv.errors import StorageError
+from symbolsrv.metrics import CONTENT_TYPE
 
 
 def _json(status: int, data) -> Response:
@@ -76,4 +77,16 @@ def version(request):
             "version": metadata.version("symbolsrv"),
             "commit": os.environ.get("SYMBOLSRV_COMMIT", ""),
         },
+    )
+
+
+@view_config(route_name="metrics", request_method="GET")
+def metrics(request):
+    """Prometheus text format: outcomes, per-location latency, cache, miss log, circuits."""
+    body = request.registry["symbolsrv.app"].metrics.render()
+    return Response(
+        status=200,
+        body=body,
+        headerlist=[("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body))),
+                    ("Cache-Control", "no-store")],
     )

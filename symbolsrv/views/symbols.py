@@ -7,7 +7,7 @@ import time
 
 from pyramid.view import view_config
 
-from symbolsrv import serving
+from symbolsrv import serving, trace
 from symbolsrv.db import MissKey
 from symbolsrv.errors import StorageError
 from symbolsrv.lookup import ERROR, HIT, MISS, REJECTED
@@ -34,10 +34,17 @@ def symbol(request):
         return serving.method_not_allowed()
     app = request.registry["symbolsrv.app"]
     query = parse_query(request.environ.get("QUERY_STRING", ""))
+    debug = request.environ.get("HTTP_DEBUG", "").lower() == "true"
+    steps = [] if (debug or query.trace) else None
     answer = app.resolver.resolve(
-        request.environ["PATH_INFO"], try_flag=query.try_, refresh=query.refresh
+        request.environ["PATH_INFO"], try_flag=query.try_, refresh=query.refresh, trace=steps
     )
     response = respond(request, app, answer)
+    if query.trace:
+        # A diagnosis, not a download: neither counted nor logged as a miss.
+        return serving.json_body(
+            200, trace.body(request.environ["PATH_INFO"], answer, response.status_int, steps)
+        )
     if method == "GET":
         app.counters.add(answer.outcome)
         if answer.outcome == MISS:
@@ -46,8 +53,11 @@ def symbol(request):
                 MissKey(key.debug_file, key.debug_id, key.symbol_file, query.code_file, query.code_id)
             )
     elapsed = time.perf_counter() - started
-    if request.headers.get("Debug", "").lower() == "true":
+    if debug:
         response.headers["Debug-Time"] = f"{elapsed:.6f}"
+        response.headers["Symbolsrv-Trace"] = trace.header(
+            steps, answer.hit.location if answer.hit else None
+        )
     if access_log.isEnabledFor(logging.INFO):
         access_log.info(
             "%s %r %d %s %.1fms %r",
