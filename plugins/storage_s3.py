@@ -60,7 +60,13 @@ def parse_options(location: str, query: str) -> S3Options:
             values[name] = fields[name](text)
         except ValueError:
             raise ConfigurationError(f"{location!r}: bad value for {name}: {text!r}") from None
-    return S3Options(**values)
+    options = S3Options(**values)
+    if not 1 <= options.expires_seconds <= 604800:
+        raise ConfigurationError(
+            f"{location!r}: expires_seconds must be 1 to 604800 (S3's presign limit), "
+            f"not {options.expires_seconds}"
+        )
+    return options
 
 
 class S3Storage:

@@ -143,7 +143,7 @@ class StorageChain:
                 if isinstance(answer, StorageError):
                     failed.append(storage.name)
                 elif answer is not None:
-                    self.cache.put(cache_key, answer)
+                    self.cache.put(cache_key, answer, degraded=bool(failed))
                     return answer
         finally:
             answers.close()
@@ -165,9 +165,10 @@ class StorageChain:
                 try:
                     yield future.result(timeout=max(0.0, deadline - time.monotonic()))
                 except FutureTimeout:
+                    # Not a breaker failure here: the worker records its own when the storage's
+                    # timeout fires, and one slow request must not count twice.
                     log.warning("storage %s: no answer within the %.1fs lookup deadline for %s",
                                 storage.name, self.deadline_seconds, key.path)
-                    self.breaker(storage).record_failure()
                     self._record(storage.name, rank, "timeout", time.monotonic() - started, trace)
                     yield StorageError(storage.name, "lookup deadline exceeded")
         finally:

@@ -35,6 +35,12 @@ def make_plugin_manager(plugin_names: tuple[str, ...]) -> pluggy.PluginManager:
             module = importlib.import_module(name)
         except ImportError as exc:
             raise ConfigurationError(f"symbolsrv.plugins: cannot import {name!r}: {exc}") from None
-        pm.register(module, name=name)
-    pm.check_pending()
+        try:
+            pm.register(module, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise ConfigurationError(f"symbolsrv.plugins: {name!r} is not a valid plugin: {exc}") from None
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise ConfigurationError(f"symbolsrv.plugins: {exc}") from None
     return pm

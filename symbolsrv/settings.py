@@ -33,7 +33,7 @@ def _extensions(value: str) -> tuple[str, ...]:
     return tuple(item.lower() for item in items)
 
 
-def _positive_int(value: str) -> int:
+def _non_negative_int(value: str) -> int:
     number = int(value)
     if number < 0:
         raise ValueError("must not be negative")
@@ -76,15 +76,15 @@ SETTINGS: tuple[Row, ...] = (
     Row("symbolsrv.allowed_extensions", "allowed_extensions", _extensions, DEFAULT_EXTENSIONS,
         "extensions starting with '.'",
         "Symbol file endings worth a lookup; anything else is a 404 without one."),
-    Row("symbolsrv.redirect_max_age_seconds", "redirect_max_age_seconds", _positive_int, "3600",
+    Row("symbolsrv.redirect_max_age_seconds", "redirect_max_age_seconds", _non_negative_int, "3600",
         "whole seconds", "Cache-Control max-age on 302s (capped by a presigned URL's expiry)."),
     Row("symbolsrv.storage_timeout_seconds", "storage_timeout_seconds", _positive_float, "5",
         "seconds > 0", "Connect and read timeout for one storage request."),
-    Row("symbolsrv.retry_after_seconds", "retry_after_seconds", _positive_int, "30",
+    Row("symbolsrv.retry_after_seconds", "retry_after_seconds", _non_negative_int, "30",
         "whole seconds", "Retry-After on 503 answers when storage is failing."),
     Row("symbolsrv.miss_flush_interval_seconds", "miss_flush_interval_seconds", _positive_float,
         "1", "seconds > 0", "How often buffered miss counts are written to the database."),
-    Row("symbolsrv.miss_buffer_max_rows", "miss_buffer_max_rows", _positive_int, "100000",
+    Row("symbolsrv.miss_buffer_max_rows", "miss_buffer_max_rows", _non_negative_int, "100000",
         "whole number", "Distinct misses held in memory while the database is away."),
     Row("symbolsrv.concurrent_lookups", "concurrent_lookups", strict_bool, "true", "true or false",
         "Ask all locations at once; the highest-ranked hit still wins."),
@@ -92,15 +92,15 @@ SETTINGS: tuple[Row, ...] = (
         "seconds > 0", "Longest a lookup waits for any location before counting it as failed."),
     Row("symbolsrv.cache_url", "cache_url", str, "memory", "memory, none or redis://…",
         "Existence cache: in-process LRU, off, or shared through Redis."),
-    Row("symbolsrv.cache_hit_seconds", "cache_hit_seconds", _positive_int, "300",
+    Row("symbolsrv.cache_hit_seconds", "cache_hit_seconds", _non_negative_int, "300",
         "whole seconds", "How long a found URL is remembered (0: not at all)."),
-    Row("symbolsrv.cache_miss_seconds", "cache_miss_seconds", _positive_int, "30",
+    Row("symbolsrv.cache_miss_seconds", "cache_miss_seconds", _non_negative_int, "30",
         "whole seconds", "How long an absent key is remembered (0: not at all)."),
-    Row("symbolsrv.cache_max_entries", "cache_max_entries", _positive_int, "200000",
+    Row("symbolsrv.cache_max_entries", "cache_max_entries", _non_negative_int, "200000",
         "whole number", "Entries kept by the in-process cache (least recently used go)."),
     Row("symbolsrv.purge_token", "purge_token", str, "", "a secret string",
         "Bearer token for DELETE /__cache__/<key>; empty disables the endpoint."),
-    Row("symbolsrv.breaker_failures", "breaker_failures", _positive_int, "5", "whole number",
+    Row("symbolsrv.breaker_failures", "breaker_failures", _non_negative_int, "5", "whole number",
         "Consecutive failures that open a location's circuit (0: never)."),
     Row("symbolsrv.breaker_reset_seconds", "breaker_reset_seconds", _positive_float, "5",
         "seconds > 0", "How long an open circuit skips its location before one probe."),
