@@ -74,5 +74,5 @@ def test_plugin_with_an_unknown_hook_fails_at_start_up_naming_the_hook(monkeypat
 
     module.symbolsrv_parse_paths = symbolsrv_parse_paths
     monkeypatch.setitem(sys.modules, "typo_plugin", module)
-    with pytest.raises(ConfigurationError, match="typo_plugin.*unknown hook 'symbolsrv_parse_paths'"):
+    with pytest.raises(ConfigurationError, match="unknown hook 'symbolsrv_parse_paths' in plugin .*typo_plugin"):
         make_plugin_manager(("typo_plugin",))
