@@ -31,6 +31,9 @@ setup(
     },
     entry_points={
         "paste.app_factory": ["main = symbolsrv:main"],
-        "console_scripts": ["symbolsrv-initdb = symbolsrv.scripts.initdb:main"],
+        "console_scripts": [
+            "symbolsrv-initdb = symbolsrv.scripts.initdb:main",
+            "symbolsrv = symbolsrv.scripts.cli:main",
+        ],
     },
 )

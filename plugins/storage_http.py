@@ -46,7 +46,10 @@ class HttpOptions:
     timeout_seconds: float | None = None
     forbidden_is_absent: bool = False
     max_redirects: int = 5
-    redirect_to: str = "final"
+    # "upstream": Location is the key's URL on the configured host, which stays valid;
+    # "final": the URL the redirects ended at (one hop less for clients, but it may be a
+    # short-lived signed URL, e.g. msdl.microsoft.com's blob storage links).
+    redirect_to: str = "upstream"
 
 
 def _non_negative_int(text: str) -> int:

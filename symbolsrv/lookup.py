@@ -46,27 +46,29 @@ class Resolver:
         key = self.parse_path(segments=segments, cfg=self.cfg)
         if key is None:
             return Answer(IGNORED, reason="not a symbol path", is_try=is_try)
+        # Names no store serves are a quiet 404 before the id is judged (field case C-05:
+        # `/_.debug/elf-buildid-sym-…/_.debug` is a 404, not a 400).
+        reason = self.never_served(key)
+        if reason:
+            return Answer(IGNORED, key=key, reason=reason, is_try=is_try)
         try:
             check_key(key)
         except BadPath as exc:
             return Answer(REJECTED, key=key, reason=str(exc), is_try=is_try)
-        reason = self.never_found(key)
-        if reason:
-            return Answer(IGNORED, key=key, reason=reason, is_try=is_try)
+        # Linux crash module lists carry 000…0 for mapped files with no build id (fonts, caches).
+        if is_all_zero(key.debug_id):
+            return Answer(IGNORED, key=key, reason="all-zero debug_id", is_try=is_try)
         try:
             hit = self.chain.locate(key, include_try=is_try, refresh=refresh, trace=trace)
         except StorageUnavailable as exc:
             return Answer(ERROR, key=key, reason=str(exc), is_try=is_try)
         return Answer(HIT if hit else MISS, key=key, hit=hit, is_try=is_try)
 
-    def never_found(self, key: SymbolKey) -> str:
-        """A reason when no store can hold this key, so we answer 404 without asking one."""
+    def never_served(self, key: SymbolKey) -> str:
+        """A reason when no store serves this symbol file, so we answer 404 without asking."""
         # Windows symsrv clients ask for file.ptr (a pointer file of local symbol stores).
         if key.symbol_file.lower() == "file.ptr":
             return "file.ptr is not served"
-        # Linux crash module lists carry 000…0 for mapped files with no build id (fonts, caches).
-        if is_all_zero(key.debug_id):
-            return "all-zero debug_id"
         if not has_allowed_extension(key.symbol_file, self.cfg.allowed_extensions):
             return "symbol file extension not served"
         return ""

@@ -20,6 +20,14 @@ PREFLIGHT = CORS + (
 ALLOW = "GET, HEAD, OPTIONS"
 
 
+class ClosingFileIter(FileIter):
+    """WebOb's FileIter closes its file only when iterated to the end; a HEAD, a dropped
+    client or a discarded response never iterates. WSGI servers call close() in every case."""
+
+    def close(self) -> None:
+        self.file.close()
+
+
 def redirect(url: str, max_age: int) -> Response:
     return Response(
         status=302,
@@ -95,7 +103,7 @@ def local_file(request, path: str, location: str, max_age: int) -> Response:
     response.headers["Content-Type"] = "text/plain" if is_sym else "application/octet-stream"
     if is_sym and magic == b"\x1f\x8b":
         response.content_encoding = "gzip"
-    response.app_iter = FileIter(handle)
+    response.app_iter = ClosingFileIter(handle)
     response.content_length = st.st_size
     response.last_modified = st.st_mtime
     response.etag = f"{st.st_mtime_ns:x}-{st.st_size:x}"

@@ -14,7 +14,10 @@ from symbolsrv.errors import ConfigurationError
 
 REQUIRED = object()
 
-DEFAULT_PLUGINS = "plugins.storage_local plugins.storage_s3 plugins.rewrite_legacy"
+DEFAULT_PLUGINS = (
+    "plugins.storage_local plugins.storage_s3 plugins.storage_gcs plugins.storage_http "
+    "plugins.rewrite_legacy"
+)
 DEFAULT_PRODUCTS = "firefox seamonkey sunbird thunderbird xulrunner fennec b2g"
 DEFAULT_EXTENSIONS = (
     ".sym .pdb .pd_ .dll .dl_ .exe .ex_ .so .dylib .dbg .dbg.gz .debug .tar.bz2"

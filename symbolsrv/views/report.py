@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+import re
 from urllib.parse import parse_qsl
 
 from pyramid.response import Response
@@ -14,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from symbolsrv import csvreport, db, serving
 
 log = logging.getLogger(__name__)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 
 def report_params(query_string: str) -> dict[str, str]:
@@ -27,6 +29,8 @@ def report_day(params, today: dt.date) -> dt.date:
     Raises ValueError for a malformed date.
     """
     if "date" in params:
+        if not _DATE.match(params["date"]):
+            raise ValueError("not YYYY-MM-DD")
         return dt.date.fromisoformat(params["date"])
     if "today" in params:
         return today

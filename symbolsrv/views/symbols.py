@@ -42,6 +42,9 @@ def symbol(request):
     response = respond(request, app, answer)
     if query.trace:
         # A diagnosis, not a download: neither counted nor logged as a miss.
+        close = getattr(response.app_iter, "close", None)
+        if close is not None:
+            close()  # a local file opened to answer; the trace is sent instead
         return serving.json_body(
             200, trace.body(request.environ["PATH_INFO"], answer, response.status_int, steps)
         )

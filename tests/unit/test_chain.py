@@ -138,7 +138,7 @@ def test_from_locations_builds_one_storage_per_location_in_order(make_cfg, tmp_p
     assert [s.name for s in chain.try_] == [f"file:{tmp_path}/try"]
 
 
-@pytest.mark.parametrize("location", ["gs://bucket/v1", "https://symbols.example.test/", "bucket/v1"])
+@pytest.mark.parametrize("location", ["ftp://symbols.example.test/v1", "azure://container/v1", "bucket/v1"])
 def test_location_no_plugin_handles_is_a_configuration_error(make_cfg, location):
     cfg = make_cfg({"symbolsrv.locations": location})
     with pytest.raises(ConfigurationError, match="no plugin handles location"):

@@ -21,7 +21,10 @@ def test_defaults_apply_when_only_required_keys_are_given():
     cfg = load_settings(MINIMAL_INI)
     assert cfg.locations == ("file:///srv/symbols",)
     assert cfg.try_locations == ()
-    assert cfg.plugins == ("plugins.storage_local", "plugins.storage_s3", "plugins.rewrite_legacy")
+    assert cfg.plugins == (
+        "plugins.storage_local", "plugins.storage_s3", "plugins.storage_gcs",
+        "plugins.storage_http", "plugins.rewrite_legacy",
+    )
     assert cfg.legacy_products == (
         "firefox", "seamonkey", "sunbird", "thunderbird", "xulrunner", "fennec", "b2g",
     )
