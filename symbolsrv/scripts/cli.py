@@ -61,6 +61,10 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
 # ------------------------------------------------------------------ check
 
 
+def _count(items, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
 def check(args) -> int:
     parts = wiring.build(read_settings(args.config_uri))
     try:
@@ -82,8 +86,8 @@ def check(args) -> int:
             print(f"{status:<6}  {what}{detail} ({ms:.1f} ms)", flush=True)
 
         cfg = parts.cfg
-        print(f"{'ok':<6}  settings {args.config_uri} ({len(cfg.locations)} locations, "
-              f"{len(cfg.try_locations)} try locations, plugins: {' '.join(cfg.plugins)})")
+        print(f"{'ok':<6}  settings {args.config_uri} ({_count(cfg.locations, 'location')}, "
+              f"{_count(cfg.try_locations, 'try location')}, plugins: {' '.join(cfg.plugins)})")
         results.append(True)
         url = parts.engine.url.render_as_string(hide_password=True)
         report(f"database {url}", lambda: db.ping(parts.engine))

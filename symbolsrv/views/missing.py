@@ -251,6 +251,7 @@ th, td {{ padding: .25em .7em; border-bottom: 1px solid #e4e4e4; text-align: lef
 th {{ background: #f4f4f4; }}
 td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 td.mono {{ font-family: ui-monospace, monospace; }}
+td time {{ white-space: nowrap; }}
 .empty {{ color: #777; font-style: italic; }}
 </style>
 </head>
