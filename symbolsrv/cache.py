@@ -23,14 +23,9 @@ log = logging.getLogger(__name__)
 MISSING = object()  # "not in the cache", distinct from a cached None ("absent")
 
 
-def ttl_for(value: Hit | None, hit_seconds: int, miss_seconds: int, degraded: bool = False) -> int:
-    """Seconds to keep an answer. A hit found while a higher-ranked location was failing is
-    `degraded`: kept only as long as a miss, so the preferred location wins soon after it
-    recovers."""
+def ttl_for(value: Hit | None, hit_seconds: int, miss_seconds: int) -> int:
     if value is None:
         return miss_seconds
-    if degraded:
-        hit_seconds = min(hit_seconds, miss_seconds)
     if value.path is not None:
         return 0  # local files: a stat is cheaper than a stale answer
     if value.max_age_seconds is not None:
@@ -44,7 +39,7 @@ class NoCache:
     def get(self, key: str):
         return MISSING
 
-    def put(self, key: str, value: Hit | None, degraded: bool = False) -> None:
+    def put(self, key: str, value: Hit | None) -> None:
         pass
 
     def delete(self, key: str) -> None:
@@ -75,8 +70,8 @@ class MemoryCache:
             self.hits += 1
             return entry[1]
 
-    def put(self, key: str, value: Hit | None, degraded: bool = False) -> None:
-        ttl = ttl_for(value, self.hit_seconds, self.miss_seconds, degraded)
+    def put(self, key: str, value: Hit | None) -> None:
+        ttl = ttl_for(value, self.hit_seconds, self.miss_seconds)
         if ttl <= 0:
             self.delete(key)  # an uncacheable fresh answer still replaces a stale one
             return
@@ -130,8 +125,8 @@ class RedisCache:
         self.hits += 1
         return hit
 
-    def put(self, key: str, value: Hit | None, degraded: bool = False) -> None:
-        ttl = ttl_for(value, self.hit_seconds, self.miss_seconds, degraded)
+    def put(self, key: str, value: Hit | None) -> None:
+        ttl = ttl_for(value, self.hit_seconds, self.miss_seconds)
         if ttl <= 0:
             self.delete(key)  # an uncacheable fresh answer still replaces a stale one
             return

@@ -143,7 +143,10 @@ class StorageChain:
                 if isinstance(answer, StorageError):
                     failed.append(storage.name)
                 elif answer is not None:
-                    self.cache.put(cache_key, answer, degraded=bool(failed))
+                    # A hit that won only because a better location failed is not cached:
+                    # the better location must win again as soon as it is back.
+                    if not failed:
+                        self.cache.put(cache_key, answer)
                     return answer
         finally:
             answers.close()

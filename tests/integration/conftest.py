@@ -1,0 +1,175 @@
+"""Fixtures for the integration tests: real servers on 127.0.0.1, symbolsrv in a subprocess.
+
+Session-wide: one moto server holding shared/data/symbols in three buckets (tests/integration/
+s3data.py), one PostgreSQL cluster (a fresh database per test). Per test: `start_symbolsrv(...)`
+starts symbolsrv under waitress with the caller's locations and database, and stops it with
+SIGTERM at the end, asserting it exits within a few seconds.
+
+Outside CI a missing server or data directory skips with the reason; under CI=true it fails.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.data import (
+    SYMBOLS,
+    WORKLOAD,
+    WORKLOAD_LABELS,
+    WorkloadLine,
+    load_workload,
+    require_shared_data,
+)
+from tests.integration.apps import MEASUREMENTS, STOP_TIMEOUT, SymbolsrvProcess
+from tests.integration.s3data import SymbolBuckets, s3_client
+from tests.servers import MotoServer, PostgresServer, aws_env, require_module
+
+# ------------------------------------------------------------------------------ data
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """shared/data next to the repository (tests/data.py): symbols, minidumps, workload."""
+    return require_shared_data(SYMBOLS, WORKLOAD, WORKLOAD_LABELS, "minidumps")
+
+
+@pytest.fixture(scope="session")
+def workload(shared_data) -> list[WorkloadLine]:
+    """The 20,000 request targets of workload.txt with their labels, in order."""
+    return load_workload(shared_data)
+
+
+# ------------------------------------------------------------------------------ S3
+
+
+@pytest.fixture(scope="session")
+def moto():
+    """A moto S3 server for the whole session (restart it only in a test's own MotoServer)."""
+    require_module("boto3", "to load the S3 emulator")
+    server = MotoServer()
+    try:
+        server.start()
+    except BaseException:
+        server.close()
+        raise
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def symbol_buckets(moto, shared_data, workload) -> SymbolBuckets:
+    """Buckets A, B, C on the session moto, holding every file of shared/data/symbols."""
+    buckets = SymbolBuckets.split(shared_data / "symbols", [(w.label, w.detail) for w in workload])
+    buckets.upload(s3_client(moto.endpoint))
+    return buckets
+
+
+# ------------------------------------------------------------------------------ PostgreSQL
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    require_module("psycopg2", "as SQLAlchemy's PostgreSQL driver")
+    server = PostgresServer()
+    try:
+        server.start()
+    except BaseException:
+        server.close()
+        raise
+    yield server
+    server.close()
+
+
+def create_database(server: PostgresServer, name: str) -> str:
+    """CREATE DATABASE `name` on `server`; return its SQLAlchemy URL."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(server.url.rsplit("/", 1)[0] + "/postgres",
+                             isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return server.url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:
+    """A fresh, empty database on the session cluster."""
+    return create_database(pg_cluster, "t_" + uuid.uuid4().hex[:12])
+
+
+# ------------------------------------------------------------------------------ symbolsrv
+
+
+def _stop(server: SymbolsrvProcess) -> None:
+    try:
+        if server.running:
+            status = server.terminate(STOP_TIMEOUT)
+            assert status == 0, (f"symbolsrv exited with status {status} on SIGTERM; log:\n"
+                                 f"{server.log_tail()}")
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def start_symbolsrv(moto, symbol_buckets):
+    """start_symbolsrv(locations=None, sqlalchemy_url=None, settings=None, env=None,
+    endpoint=None, name="symbolsrv", wait=True) -> SymbolsrvProcess
+
+    Start symbolsrv under waitress; by default over the session's buckets A, B, C with SQLite,
+    boto3 pointed at the session moto (or at `endpoint`). With wait=False the process is only
+    launched (call .wait_ready()), so that several start at once. Stopped with SIGTERM at
+    teardown, which must exit with status 0 within STOP_TIMEOUT seconds.
+    """
+    started: list[SymbolsrvProcess] = []
+
+    def start(locations=None, sqlalchemy_url=None, settings=None, env=None, endpoint=None,
+              name="symbolsrv", wait=True):
+        server = SymbolsrvProcess(
+            locations if locations is not None else symbol_buckets.locations,
+            sqlalchemy_url=sqlalchemy_url,
+            settings=settings,
+            env={**aws_env(endpoint or moto.endpoint), **(env or {})},
+            name=name,
+        )
+        started.append(server)
+        server.launch()
+        return server.wait_ready() if wait else server
+
+    yield start
+    errors = []
+    for server in started:
+        try:
+            _stop(server)
+        except AssertionError as exc:
+            errors.append(str(exc))
+    assert not errors, "\n\n".join(errors)
+
+
+@pytest.fixture(scope="session")
+def symbolsrv_s3(moto, symbol_buckets):
+    """symbolsrv over buckets A, B, C with SQLite, for the whole session (the workload replay)."""
+    server = SymbolsrvProcess(symbol_buckets.locations, env=aws_env(moto.endpoint), name="main")
+    try:
+        server.start()
+    except BaseException:
+        server.close()
+        raise
+    yield server
+    _stop(server)
+
+
+# ------------------------------------------------------------------------------ measurements
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print what the tests measured (tests/integration/apps.py: MEASUREMENTS)."""
+    if MEASUREMENTS:
+        terminalreporter.section("integration measurements")
+        for line in MEASUREMENTS:
+            terminalreporter.write_line(line)
