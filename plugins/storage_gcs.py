@@ -152,6 +152,41 @@ class GcsStorage:
             raise StorageError(self.name, "bucket not found")
 
 
+    # Listing, for `symbolsrv index` (optional storage methods; the server never calls them).
+
+    def list_keys(self, suffix: str):
+        """Yield (path, etag) for each object `<prefix><debug_file>/<debug_id>/<symbol_file>`
+        whose name ends with suffix (any case), page by page (needs storage.objects.list).
+        Raises StorageError when a page cannot be listed."""
+        suffix = suffix.lower()
+        try:
+            blobs = self.client.list_blobs(
+                self.bucket_name, prefix=self.prefix or None, timeout=self.timeout_seconds
+            )
+            for blob in blobs:
+                path = blob.name[len(self.prefix):]
+                if path.lower().endswith(suffix) and path.count("/") == 2:
+                    yield path, str(blob.etag or blob.generation or "")
+        except _FAILURES as exc:
+            raise StorageError(self.name, exc) from exc
+
+    def read_head(self, path: str, size: int) -> bytes | None:
+        """The first `size` bytes of the object at path as stored (raw_download: a gzip-encoded
+        object comes compressed, never transcoded), or None if it is gone."""
+        blob = self.bucket.blob(self.prefix + path)
+        try:
+            return blob.download_as_bytes(
+                start=0, end=size - 1, raw_download=True, checksum=None,
+                timeout=self.timeout_seconds,
+            )
+        except gexc.NotFound:
+            return None
+        except gexc.RequestRangeNotSatisfiable:  # an empty object has no byte 0
+            return b""
+        except _FAILURES as exc:
+            raise StorageError(self.name, exc) from exc
+
+
 def key_quote(object_name: str) -> str:
     """An object name for a URL path: `+` is %2B, space %20, non-ASCII UTF-8 (as SymbolKey)."""
     return quote(object_name, safe="/-_.~")

@@ -44,6 +44,60 @@ class LocalStorage:
         if not os.path.isdir(self.root) or not os.access(self.root, os.R_OK | os.X_OK):
             raise StorageError(self.name, "directory missing or unreadable")
 
+    # Listing, for `symbolsrv index` (optional storage methods; the server never calls them).
+
+    def list_keys(self, suffix: str):
+        """Yield (path, version) for each regular file `<debug_file>/<debug_id>/<symbol_file>`
+        whose name ends with suffix (any case), in sorted order; version is mtime-size (it
+        changes when the file is replaced). Raises StorageError when the root is unreadable."""
+        if not os.path.isdir(self.root):
+            raise StorageError(self.name, "root directory is missing")
+        suffix = suffix.lower()
+
+        def entries(directory):
+            try:
+                with os.scandir(directory) as it:
+                    return sorted(it, key=lambda entry: entry.name)
+            except OSError as exc:
+                if directory == self.root:
+                    raise StorageError(self.name, exc) from exc
+                return []  # a vanished or unreadable subdirectory holds nothing we can read
+
+        for debug_file in entries(self.root):
+            if not _is_dir(debug_file):
+                continue
+            for debug_id in entries(debug_file.path):
+                if not _is_dir(debug_id):
+                    continue
+                for symbol_file in entries(debug_id.path):
+                    if not symbol_file.name.lower().endswith(suffix):
+                        continue
+                    try:
+                        st = symbol_file.stat()
+                    except OSError:
+                        continue
+                    if stat.S_ISREG(st.st_mode):
+                        yield (f"{debug_file.name}/{debug_id.name}/{symbol_file.name}",
+                               f"{st.st_mtime_ns:x}-{st.st_size:x}")
+
+    def read_head(self, path: str, size: int) -> bytes | None:
+        """The first `size` bytes of the file at path (as listed), or None if it is gone."""
+        full = os.path.join(self.root, *path.split("/"))
+        try:
+            with open(full, "rb") as handle:
+                return handle.read(size)
+        except OSError as exc:
+            if exc.errno in _ABSENT:
+                return None
+            raise StorageError(self.name, exc) from exc
+
+
+def _is_dir(entry) -> bool:
+    try:
+        return entry.is_dir()  # follows symlinks, as locate() does
+    except OSError:
+        return False
+
 
 @hookimpl
 def symbolsrv_storage_for(location, cfg):

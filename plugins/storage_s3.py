@@ -128,12 +128,57 @@ class S3Storage:
             raise StorageError(self.name, exc) from exc
 
 
+    # Listing, for `symbolsrv index` (optional storage methods; the server never calls them).
+
+    def list_keys(self, suffix: str):
+        """Yield (path, ETag) for each object `<prefix><debug_file>/<debug_id>/<symbol_file>`
+        whose name ends with suffix (any case), by ListObjectsV2 pages (needs s3:ListBucket).
+        Raises StorageError when a page cannot be listed."""
+        suffix = suffix.lower()
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for item in page.get("Contents", ()):
+                    path = item["Key"][len(self.prefix):]
+                    if path.lower().endswith(suffix) and path.count("/") == 2:
+                        yield path, str(item.get("ETag", "")).strip('"')
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            raise StorageError(self.name, f"ListObjectsV2 answered {code or 'an error'}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(self.name, exc) from exc
+
+    def read_head(self, path: str, size: int) -> bytes | None:
+        """The first `size` bytes of the object at path (as listed; as stored, so a gzip-encoded
+        object comes compressed), or None if it is gone. One ranged GetObject."""
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=self.prefix + path, Range=f"bytes=0-{size - 1}"
+            )
+            body = response["Body"]
+            try:
+                return body.read(size)
+            finally:
+                body.close()
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _NOT_FOUND:
+                return None
+            if code == "InvalidRange":  # an empty object has no byte 0
+                return b""
+            raise StorageError(self.name, f"GetObject answered {code or 'an error'}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(self.name, exc) from exc
+
+
 def make_client(options: S3Options, default_timeout: float):
     timeout = options.timeout_seconds or default_timeout
     config = Config(
         connect_timeout=timeout,
         read_timeout=timeout,
-        retries={"max_attempts": 2, "mode": "standard"},
+        # One attempt: a hung or failing bucket costs its timeout once (field case C-14), and
+        # the client, told 503 + Retry-After, is the one that retries.
+        retries={"total_max_attempts": 1, "mode": "standard"},
         max_pool_connections=32,
         signature_version=UNSIGNED if options.unsigned else "s3v4",
     )

@@ -14,9 +14,11 @@ from pyramid.config import Configurator
 
 from symbolsrv import db, wiring
 from symbolsrv.chain import StorageChain
+from symbolsrv.codeids import CodeIdIndex
 from symbolsrv.hookspecs import hookimpl
 from symbolsrv.lookup import Resolver
 from symbolsrv.metrics import Metrics
+from symbolsrv.accesslog import AccessLog
 from symbolsrv.misslog import MissLog
 from symbolsrv.settings import Settings
 from symbolsrv.stats import RequestCounters
@@ -34,8 +36,10 @@ class SymbolServer:
     resolver: Resolver
     engine: object
     misslog: MissLog
+    accesslog: AccessLog
     counters: RequestCounters
     metrics: Metrics
+    codeids: CodeIdIndex | None = None
 
 
 def main(global_config, **settings):
@@ -50,17 +54,25 @@ def main(global_config, **settings):
     )
     misslog.start()
     atexit.register(misslog.close)
+    accesslog = AccessLog()
+    accesslog.start()
+    atexit.register(accesslog.close)
     _stop_cleanly_on_sigterm()
 
+    # Code-id requests (/xul.dll/<code_id>/xul.sym) answered from the index `symbolsrv index`
+    # builds in the same database.
+    codeids = CodeIdIndex(engine, cfg.locations, cfg.try_locations)
     server = SymbolServer(
         cfg=cfg,
         pm=pm,
         chain=chain,
-        resolver=Resolver(cfg, pm, chain),
+        resolver=Resolver(cfg, pm, chain, codeids),
         engine=engine,
         misslog=misslog,
+        accesslog=accesslog,
         counters=RequestCounters(),
         metrics=metrics,
+        codeids=codeids,
     )
     metrics.watch(server)
 

@@ -1,4 +1,5 @@
-"""The miss-log database: engine, the missing_symbols table, and the two queries on it.
+"""The database: engine, the missing_symbols table and its queries, the code_ids table
+(queried by symbolsrv/codeids.py).
 
 SQLAlchemy Core, not ORM: the report streams a million rows (NOTES.md: ORM is 4x slower).
 Runs unchanged on SQLite (embedded default) and PostgreSQL.
@@ -38,6 +39,32 @@ missing_symbols = sa.Table(
     sa.Column("last_seen", sa.DateTime, nullable=False),
     sa.Column("count", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("day", "key_hash", name="uq_missing_symbols_day_key"),
+)
+
+# The code-id index (symbolsrv/codeids.py; filled by `symbolsrv index`): one row per `.sym`
+# object read from a location, with what its `MODULE` and `INFO CODE_ID` lines say. Rows of
+# objects without a code id have code_id '' (so incremental runs don't read them again).
+# Lookups match code_file case-insensitively (code_file_key is code_file.lower(), computed in
+# Python so SQLite and PostgreSQL agree) and code_id upper-cased. The same code id may be
+# indexed from several locations (a regular and a try bucket): the lookup picks by location
+# rank, so the unique key is the object, not the code id.
+code_ids = sa.Table(
+    "code_ids",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("source_hash", sa.String(64), nullable=False),  # sha256(location, object path)
+    sa.Column("location", sa.String(1024), nullable=False),  # codeids.location_id(url)
+    sa.Column("code_file_key", sa.String(200), nullable=False, server_default=""),
+    sa.Column("code_id", sa.String(64), nullable=False, server_default=""),
+    sa.Column("code_file", sa.String(200), nullable=False, server_default=""),
+    sa.Column("debug_file", sa.String(200), nullable=False),
+    sa.Column("debug_id", sa.String(64), nullable=False),
+    sa.Column("symbol_file", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(200), nullable=False, server_default=""),  # ETag, mtime…
+    sa.Column("indexed_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("source_hash", name="uq_code_ids_source"),
+    sa.Index("ix_code_ids_code", "code_file_key", "code_id"),
+    sa.Index("ix_code_ids_location", "location"),
 )
 
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
@@ -99,7 +126,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 # The newest migration in symbolsrv/migrations/versions; start-up compares it with the database.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 
 def create_tables(engine: sa.Engine) -> None:
@@ -134,7 +161,8 @@ def _upgrade(engine: sa.Engine) -> None:
         config.attributes["connection"] = conn
         inspector = sa.inspect(conn)
         if inspector.has_table("missing_symbols") and not inspector.has_table("alembic_version"):
-            command.stamp(config, "0001")  # made by create_all before migrations existed
+            # Made by create_all before migrations existed (with code_ids: metadata of 0002).
+            command.stamp(config, "0002" if inspector.has_table("code_ids") else "0001")
         command.upgrade(config, "head")
 
 

@@ -1,4 +1,4 @@
-"""Resolver: from a request path to an Answer (hit, miss, ignored, rejected, error).
+"""Resolver: from a request path to an Answer (hit, miss, ignored, rejected, error, redirect).
 
 All the decisions of a symbol request live here, free of HTTP, so views stay thin and
 every rule is testable without a server.
@@ -6,14 +6,27 @@ every rule is testable without a server.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 
+from symbolsrv.chain import Step
+from symbolsrv.codeids import (
+    CodeIdIndexUnavailable,
+    is_same_key,
+    looks_like_code_id,
+    redirect_path,
+)
 from symbolsrv.errors import BadPath, StorageUnavailable
 from symbolsrv.keys import SymbolKey, check_key, has_allowed_extension, is_all_zero, split_path
 from symbolsrv.storage import Hit
 
+log = logging.getLogger(__name__)
+
 HIT, MISS, IGNORED, REJECTED, ERROR = "hit", "miss", "ignored", "rejected", "error"
-OUTCOMES = (HIT, MISS, IGNORED, REJECTED, ERROR)
+# A code-id request the index maps to a debug key: 302 to that key on symbolsrv itself.
+REDIRECT = "redirect"
+OUTCOMES = (HIT, MISS, IGNORED, REJECTED, ERROR, REDIRECT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,13 +36,18 @@ class Answer:
     hit: Hit | None = None
     reason: str = ""
     is_try: bool = False
+    # REDIRECT only: the path to send the client to, `/[try/]<debug_file>/<debug_id>/
+    # <symbol_file>` percent-encoded, without the query string (the view appends it).
+    target_path: str = ""
 
 
 class Resolver:
-    def __init__(self, cfg, pm, chain):
+    def __init__(self, cfg, pm, chain, codeids=None):
+        """`codeids` is a symbolsrv.codeids.CodeIdIndex, or None for no code-id lookups."""
         self.cfg = cfg
         self.parse_path = pm.hook.symbolsrv_parse_path
         self.chain = chain
+        self.codeids = codeids
 
     def resolve(
         self, path_info: str, try_flag: bool = False, refresh: bool = False, trace=None
@@ -41,7 +59,8 @@ class Resolver:
             return Answer(REJECTED, reason=str(exc))
         # /try/<debug_file>/<debug_id>/<symbol_file>: try builds' symbols, searched last.
         is_try = try_flag
-        if segments[0] == "try" and len(segments) > 3:
+        try_path = segments[0] == "try" and len(segments) > 3
+        if try_path:
             segments, is_try = segments[1:], True
         key = self.parse_path(segments=segments, cfg=self.cfg)
         if key is None:
@@ -58,11 +77,58 @@ class Resolver:
         # Linux crash module lists carry 000…0 for mapped files with no build id (fonts, caches).
         if is_all_zero(key.debug_id):
             return Answer(IGNORED, key=key, reason="all-zero debug_id", is_try=is_try)
+        index_failure = ""
+        if self.codeids is not None and looks_like_code_id(key):
+            answer, index_failure = self.code_id_step(key, is_try, try_path, refresh, trace)
+            if answer is not None:
+                return answer
+        # Not mapped (or the index failed): the key may still be stored as it is, e.g. files
+        # kept under code-id paths (`firefox.exe/59021DD066000/firefox.ex_`).
         try:
             hit = self.chain.locate(key, include_try=is_try, refresh=refresh, trace=trace)
         except StorageUnavailable as exc:
             return Answer(ERROR, key=key, reason=str(exc), is_try=is_try)
+        if hit is None and index_failure:
+            # The index might have mapped it: "not found" would be a guess a client caches.
+            return Answer(ERROR, key=key, reason=index_failure, is_try=is_try)
         return Answer(HIT if hit else MISS, key=key, hit=hit, is_try=is_try)
+
+    def code_id_step(self, key, is_try, try_path, refresh, trace) -> tuple[Answer | None, str]:
+        """Ask the code-id index about a `/<PE name>/<code_id>/<name>.sym` key.
+
+        Returns (a REDIRECT answer or None, why the index could not answer or ''). Never
+        raises: a database fault or a bug here only skips the step (logged at WARNING).
+        Never redirects a request to itself, nor to a key the index would redirect again.
+        """
+        started = time.perf_counter()
+        outcome, answer, failure = "absent", None, ""
+        try:
+            target = self.codeids.lookup(key.debug_file, key.debug_id, is_try, refresh)
+            if target is not None and is_same_key(key, target):
+                outcome = "self"
+            elif target is not None and looks_like_code_id(
+                SymbolKey(target.debug_file, target.debug_id, key.symbol_file)
+            ) and self.codeids.lookup(target.debug_file, target.debug_id, is_try) is not None:
+                outcome = "chained"  # one hop at most: the target would be redirected again
+                log.warning("code id %s/%s maps to %s/%s, itself a mapped code id: not redirected",
+                            key.debug_file, key.debug_id, target.debug_file, target.debug_id)
+            elif target is not None:
+                outcome = "hit"
+                answer = Answer(
+                    REDIRECT, key=key, is_try=is_try,
+                    reason=f"code id maps to {target.debug_file}/{target.debug_id}",
+                    target_path=redirect_path(target, key.symbol_file, try_path),
+                )
+        except CodeIdIndexUnavailable as exc:
+            outcome, failure = "error", str(exc)
+            if exc.fresh:
+                log.warning("%s; code-id lookups fall back to storage for a while", exc)
+        except Exception as exc:  # a bug must not turn a download into a 500
+            outcome, failure = "error", f"code-id index: {type(exc).__name__}"
+            log.exception("code-id lookup failed for %s", key.path)
+        if trace is not None:
+            trace.append(Step("code-id index", 0, outcome, time.perf_counter() - started))
+        return answer, failure
 
     def never_served(self, key: SymbolKey) -> str:
         """A reason when no store serves this symbol file, so we answer 404 without asking."""

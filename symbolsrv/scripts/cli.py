@@ -268,6 +268,8 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("--microsoft-only", action="store_true",
                      help="only .pdb debug files with .sym symbol files")
     command("initdb", initdb, "Create the miss-log tables (the server also does at start).")
+    from symbolsrv.scripts import index  # `symbolsrv index`: the code-id index, its own module
+    index.add_parser(commands)
     return parser
 
 

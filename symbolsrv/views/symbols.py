@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import quote
 
 from pyramid.view import view_config
 
 from symbolsrv import serving, trace
+from symbolsrv.accesslog import logger as access_logger
+from symbolsrv.codeids import ascii_query
 from symbolsrv.db import MissKey
 from symbolsrv.errors import StorageError
-from symbolsrv.lookup import ERROR, HIT, MISS, REJECTED
+from symbolsrv.lookup import ERROR, HIT, MISS, REDIRECT, REJECTED
 from symbolsrv.query import parse_query
 
 log = logging.getLogger(__name__)
-# One line per symbol request; silence or route it with a [logger_access] INI section.
-access_log = logging.getLogger("symbolsrv.access")
 
 
 @view_config(route_name="home")
@@ -61,14 +62,13 @@ def symbol(request):
         response.headers["Symbolsrv-Trace"] = trace.header(
             steps, answer.hit.location if answer.hit else None
         )
-    if access_log.isEnabledFor(logging.INFO):
-        access_log.info(
-            "%s %r %d %s %.1fms %r",
+    if access_logger.isEnabledFor(logging.INFO):
+        app.accesslog.add(
             method,
             request.environ["PATH_INFO"],
             response.status_int,
-            answer.hit.location if answer.hit else "-",
-            elapsed * 1000,
+            answer.hit.location if answer.hit else "code-id" if answer.outcome == REDIRECT else "-",
+            elapsed,
             request.environ.get("HTTP_USER_AGENT", ""),
         )
     return response
@@ -90,6 +90,8 @@ def respond(request, app, answer):
         if request.method == "HEAD":
             return serving.exists(max_age)
         return serving.redirect(hit.url, max_age)
+    if answer.outcome == REDIRECT:
+        return code_id_redirect(request, answer, cfg)
     if answer.outcome == MISS:
         return serving.text(404, "Symbol Not Found")
     if answer.outcome == REJECTED:
@@ -97,6 +99,20 @@ def respond(request, app, answer):
     if answer.outcome == ERROR:
         return unavailable(cfg)
     return serving.text(404, f"Not Found: {answer.reason}")
+
+
+def code_id_redirect(request, answer, cfg):
+    """302 to the mapped debug key on symbolsrv itself, for GET and HEAD alike (the target is
+    ours, not a presigned URL). rust-minidump accepts only 301/302 here and reads the debug
+    file and id from the end of Location; the query (code_file, code_id, try) goes along."""
+    # Mounted under a prefix (SCRIPT_NAME), the target is under it too.
+    prefix = quote(request.environ.get("SCRIPT_NAME", "").encode("latin-1", "replace"),
+                   safe="/%-_.~")
+    location = prefix + answer.target_path
+    query = request.environ.get("QUERY_STRING", "")
+    if query:
+        location += "?" + ascii_query(query)
+    return serving.redirect(location, cfg.redirect_max_age_seconds)
 
 
 def unavailable(cfg):
