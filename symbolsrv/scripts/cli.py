@@ -27,7 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from symbolsrv import csvreport, db, wiring
 from symbolsrv.errors import ConfigurationError, StorageError, SymbolsrvError
-from symbolsrv.lookup import ERROR, HIT, IGNORED, MISS, REJECTED, Answer, Resolver
+from symbolsrv.codeids import CodeIdIndex
+from symbolsrv.lookup import ERROR, HIT, IGNORED, MISS, REDIRECT, REJECTED, Answer, Resolver
 from symbolsrv.query import parse_query
 from symbolsrv.settings import load_settings
 
@@ -138,6 +139,8 @@ def status_of(answer: Answer) -> str:
         return f"400 Bad Request: {answer.reason}"
     if answer.outcome == ERROR:
         return "503 Storage Unavailable"
+    if answer.outcome == REDIRECT:
+        return f"302 Found (code id) to {answer.target_path}"
     return f"404 Not Found: {answer.reason}"
 
 
@@ -147,7 +150,8 @@ def lookup(args) -> int:
         path_info, query_string = path_info_of(args.path)
         query = parse_query(query_string)
         steps = []
-        resolver = Resolver(parts.cfg, parts.pm, parts.chain)
+        codeids = CodeIdIndex(parts.engine, parts.cfg.locations, parts.cfg.try_locations)
+        resolver = Resolver(parts.cfg, parts.pm, parts.chain, codeids)
         answer = resolver.resolve(path_info, try_flag=query.try_,
                                   refresh=query.refresh or args.refresh, trace=steps)
     finally:
@@ -169,7 +173,7 @@ def lookup(args) -> int:
         print(f"url      {hit.url.split('?', 1)[0] if hit.url else hit.path}")
     print(f"outcome  {answer.outcome}" + (f" ({answer.reason})" if answer.outcome == ERROR else ""))
     print(f"status   {status_of(answer)}")
-    return 0 if answer.outcome == HIT else 1
+    return 0 if answer.outcome in (HIT, REDIRECT) else 1
 
 
 # ------------------------------------------------------------------ missing
