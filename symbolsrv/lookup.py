@@ -27,6 +27,7 @@ HIT, MISS, IGNORED, REJECTED, ERROR = "hit", "miss", "ignored", "rejected", "err
 # A code-id request the index maps to a debug key: 302 to that key on symbolsrv itself.
 REDIRECT = "redirect"
 OUTCOMES = (HIT, MISS, IGNORED, REJECTED, ERROR, REDIRECT)
+PREPARED_MAX = 10_000  # parsed paths remembered; at most ~10 MB of paths
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +49,43 @@ class Resolver:
         self.parse_path = pm.hook.symbolsrv_parse_path
         self.chain = chain
         self.codeids = codeids
+        self._prepared: dict = {}
 
     def resolve(
         self, path_info: str, try_flag: bool = False, refresh: bool = False, trace=None
     ) -> Answer:
         """Decide the answer for one GET/HEAD path. Storage is asked only for a valid key."""
+        # Parsing is pure and crash processors ask for the same few hundred paths all day:
+        # remember what each path parses to (a bounded dict, emptied when full).
+        memo_key = (path_info, try_flag)
+        prepared = self._prepared.get(memo_key)
+        if prepared is None:
+            prepared = self.prepare(path_info, try_flag)
+            if len(self._prepared) >= PREPARED_MAX:
+                self._prepared.clear()
+            self._prepared[memo_key] = prepared
+        if isinstance(prepared, Answer):
+            return prepared
+        key, is_try, try_path = prepared
+        index_failure = ""
+        if self.codeids is not None and looks_like_code_id(key):
+            answer, index_failure = self.code_id_step(key, is_try, try_path, refresh, trace)
+            if answer is not None:
+                return answer
+        # Not mapped (or the index failed): the key may still be stored as it is, e.g. files
+        # kept under code-id paths (`firefox.exe/59021DD066000/firefox.ex_`).
+        try:
+            hit = self.chain.locate(key, include_try=is_try, refresh=refresh, trace=trace)
+        except StorageUnavailable as exc:
+            return Answer(ERROR, key=key, reason=str(exc), is_try=is_try)
+        if hit is None and index_failure:
+            # The index might have mapped it: "not found" would be a guess a client caches.
+            return Answer(ERROR, key=key, reason=index_failure, is_try=is_try)
+        return Answer(HIT if hit else MISS, key=key, hit=hit, is_try=is_try)
+
+    def prepare(self, path_info: str, try_flag: bool) -> Answer | tuple[SymbolKey, bool, bool]:
+        """Everything decided from the path alone: a final REJECTED/IGNORED Answer, or the
+        (key, is_try, try_path) to look up."""
         try:
             segments = split_path(path_info)
         except BadPath as exc:
@@ -77,21 +110,7 @@ class Resolver:
         # Linux crash module lists carry 000…0 for mapped files with no build id (fonts, caches).
         if is_all_zero(key.debug_id):
             return Answer(IGNORED, key=key, reason="all-zero debug_id", is_try=is_try)
-        index_failure = ""
-        if self.codeids is not None and looks_like_code_id(key):
-            answer, index_failure = self.code_id_step(key, is_try, try_path, refresh, trace)
-            if answer is not None:
-                return answer
-        # Not mapped (or the index failed): the key may still be stored as it is, e.g. files
-        # kept under code-id paths (`firefox.exe/59021DD066000/firefox.ex_`).
-        try:
-            hit = self.chain.locate(key, include_try=is_try, refresh=refresh, trace=trace)
-        except StorageUnavailable as exc:
-            return Answer(ERROR, key=key, reason=str(exc), is_try=is_try)
-        if hit is None and index_failure:
-            # The index might have mapped it: "not found" would be a guess a client caches.
-            return Answer(ERROR, key=key, reason=index_failure, is_try=is_try)
-        return Answer(HIT if hit else MISS, key=key, hit=hit, is_try=is_try)
+        return key, is_try, try_path
 
     def code_id_step(self, key, is_try, try_path, refresh, trace) -> tuple[Answer | None, str]:
         """Ask the code-id index about a `/<PE name>/<code_id>/<name>.sym` key.

@@ -175,3 +175,24 @@ def test_core_parser_alone_keeps_the_id_as_sent(cfg):
     resolver = Resolver(cfg, make_plugin_manager(()), chain)
     resolver.resolve(f"/xul.pdb/{ID.lower()}/xul.sym")
     assert chain.calls == [(SymbolKey("xul.pdb", ID.lower(), "xul.sym"), False)]
+
+
+def test_a_repeated_path_is_parsed_once_but_looked_up_every_time(cfg, pm, chain, monkeypatch):
+    resolver = Resolver(cfg, pm, chain)
+    parses = []
+    real_prepare = resolver.prepare
+    monkeypatch.setattr(resolver, "prepare", lambda *a: parses.append(a) or real_prepare(*a))
+    path = wsgi("/xul.pdb/44e4ec8c2f41492b9369d6b9a059577c2/xul.sym")
+    first, second = resolver.resolve(path), resolver.resolve(path)
+    assert first == second and first.outcome == HIT
+    assert len(parses) == 1
+    assert len(chain.calls) == 2  # storage answers are never memoised here (the cache decides)
+    assert resolver.resolve(path, try_flag=True).is_try  # the try flag is part of the memo key
+
+
+def test_the_parse_memo_stays_bounded(cfg, pm, chain, monkeypatch):
+    monkeypatch.setattr("symbolsrv.lookup.PREPARED_MAX", 3)
+    resolver = Resolver(cfg, pm, chain)
+    for n in range(10):
+        resolver.resolve(wsgi(f"/junk{n}.pdb//x.sym"))
+    assert len(resolver._prepared) <= 3
