@@ -179,9 +179,9 @@ def put(index, location, debug_file, debug_id, code_id, code_file, version="v1")
     index.record([IndexedObject(location_id(location), path, version, head)])
 
 
-def test_schema_is_at_revision_0002_with_the_code_ids_table(engine):
+def test_schema_has_the_code_ids_table_at_the_latest_revision(engine):
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
         columns = {c["name"] for c in sa.inspect(conn).get_columns("code_ids")}
     assert {"code_file", "code_id", "debug_file", "debug_id", "symbol_file", "location",
             "indexed_at"} <= columns

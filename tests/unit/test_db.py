@@ -213,3 +213,24 @@ def test_missing_rows_runs_no_query_until_iterated(make_cfg, tmp_path):
     rows = db.missing_rows(engine, DAY)
     with pytest.raises(sa.exc.OperationalError):
         next(rows)
+
+
+def test_report_query_streams_from_the_report_index_without_sorting(engine):
+    # 1M rows used to wait seconds for a temporary sort before the first byte (bench/run).
+    import datetime as _dt
+
+    import sqlalchemy as _sa
+
+    from symbolsrv.db import missing_symbols as t
+
+    stmt = (
+        _sa.select(t.c.debug_file, t.c.debug_id, t.c.code_file, t.c.code_id)
+        .where(t.c.day == _dt.date(2026, 12, 2))
+        .distinct()
+        .order_by(t.c.debug_file, t.c.debug_id, t.c.code_file, t.c.code_id)
+    )
+    sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.execute(_sa.text("EXPLAIN QUERY PLAN " + sql)))
+    assert "ix_missing_symbols_report" in plan
+    assert "TEMP B-TREE" not in plan
