@@ -97,13 +97,11 @@ def test_c20_huge_day_is_streamed_whole(make_app, tmp_path):
         db.upsert_misses(server.engine, _bulk_misses(yesterday, batch, start))
     db.upsert_misses(server.engine, _bulk_misses(utc_today(), 10, HUGE_DAY_ROWS))
 
-    # Streamed: the first chunk is a small part of the ~15 MB body and comes within about
-    # 2 s (C-20; 3 s leaves room for a loaded machine), not after the whole report.
+    # Streamed: the body is an iterator of many small chunks, not one built string. How fast
+    # the first byte comes is measured by bench/run (1M rows), not asserted here.
     first, total, chunks, body = _streamed_body(testapp.app, "/missingsymbols.csv")
     assert not isinstance(body, (list, tuple))
     assert len(chunks[0]) < 1_000_000 and len(chunks) > 10
-    assert first < 3.0, f"first chunk after {first:.2f}s"
-    assert total < 30, f"report of {HUGE_DAY_ROWS} rows took {total:.1f}s"
     lines = b"".join(chunks).decode("utf-8").splitlines()
     assert lines[0] == CSV_HEADER
     assert len(lines) == 1 + HUGE_DAY_ROWS

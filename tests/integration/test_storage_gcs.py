@@ -105,7 +105,7 @@ def test_server_stopped_is_a_storage_error_quickly_and_recovery_is_immediate(mon
         started = time.monotonic()
         with pytest.raises(StorageError) as raised:
             storage.locate(KEY)
-        assert time.monotonic() - started < 2.0
+        assert time.monotonic() - started < 5  # refused at once, no library retries
         assert raised.value.location == "gs:symbols"
 
         server.start()  # the memory backend starts empty: put the object back

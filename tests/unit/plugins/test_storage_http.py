@@ -300,7 +300,7 @@ def test_get_fallback_that_ignores_range_is_a_hit_without_reading_the_body(upstr
     upstream.routes[KEY_PATH] = {"HEAD": 405, "GET": (200, {}, b"x" * 4_000_000)}
     started = time.monotonic()
     assert make_storage(upstream.url("/symbols")).locate(KEY) is not None
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5  # not stuck reading 4 MB
 
 
 def test_get_fallback_404_is_absent(upstream):
@@ -419,7 +419,7 @@ def test_upstream_that_never_answers_fails_within_the_timeout(blackhole):
     started = time.monotonic()
     with pytest.raises(StorageError) as raised:
         storage.locate(KEY)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 5  # the 0.5 s timeout, not a hang
     assert raised.value.location == storage.name
 
 
@@ -436,7 +436,9 @@ def test_the_timeout_bounds_a_whole_chain_of_slow_redirects(upstream):
     started = time.monotonic()
     with pytest.raises(StorageError, match="timed out|Read timed out"):
         storage.locate(KEY)
-    assert time.monotonic() - started < 1.2
+    # Cut off by the 0.5 s budget after about two 0.3 s hops, not followed through all six.
+    assert len([p for p in upstream.paths if p[1].startswith("/slow/")]) < 4
+    assert time.monotonic() - started < 5
 
 
 def test_connection_refused_is_a_storage_error():
