@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import google.auth
 import requests
@@ -22,11 +22,11 @@ from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
 from google.auth.credentials import Signing
 from google.cloud import storage
-from pyramid.settings import asbool
 
 from symbolsrv import hookimpl
 from symbolsrv.errors import ConfigurationError, StorageError
 from symbolsrv.keys import SymbolKey
+from symbolsrv.location_options import parse_location_options, positive_float, strict_bool
 from symbolsrv.storage import Hit
 
 MAX_EXPIRES_SECONDS = 7 * 24 * 3600  # the longest a V4 signature may live
@@ -57,33 +57,17 @@ def _expires(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise ValueError(text)
-    return value
-
-
 def parse_options(location: str, query: str) -> GcsOptions:
     """Parse `?name=value` options; ConfigurationError names the location and the option."""
     fields = {
-        "private": asbool,
+        "private": strict_bool,
         "expires_seconds": _expires,
-        "forbidden_is_absent": asbool,
+        "forbidden_is_absent": strict_bool,
         "public_url": str,
-        "anonymous": asbool,
-        "timeout_seconds": _positive_float,
+        "anonymous": strict_bool,
+        "timeout_seconds": positive_float,
     }
-    values = {}
-    for name, text in parse_qsl(query, keep_blank_values=True, strict_parsing=False):
-        if name not in fields:
-            raise ConfigurationError(
-                f"{location!r}: unknown GCS option {name!r} (known: {', '.join(fields)})"
-            )
-        try:
-            values[name] = fields[name](text)
-        except ValueError:
-            raise ConfigurationError(f"{location!r}: bad value for {name}: {text!r}") from None
+    values = parse_location_options(location, query, fields, "GCS")
     return GcsOptions(**values)
 
 

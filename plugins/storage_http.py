@@ -14,14 +14,14 @@ import base64
 import time
 from dataclasses import dataclass
 from importlib import metadata
-from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import urllib3
-from pyramid.settings import asbool
 
 from symbolsrv import hookimpl
 from symbolsrv.errors import ConfigurationError, StorageError
 from symbolsrv.keys import SymbolKey
+from symbolsrv.location_options import non_negative_int, parse_location_options, positive_float, strict_bool
 from symbolsrv.storage import Hit
 
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -52,20 +52,6 @@ class HttpOptions:
     redirect_to: str = "upstream"
 
 
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(text)
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:  # also rejects nan
-        raise ValueError(text)
-    return value
-
-
 def _redirect_to(text: str) -> str:
     if text not in ("final", "upstream"):
         raise ValueError(text)
@@ -75,21 +61,12 @@ def _redirect_to(text: str) -> str:
 def parse_options(location: str, query: str) -> HttpOptions:
     """Parse `?name=value` options; ConfigurationError names the location and the option."""
     fields = {
-        "timeout_seconds": _positive_float,
-        "forbidden_is_absent": asbool,
-        "max_redirects": _non_negative_int,
+        "timeout_seconds": positive_float,
+        "forbidden_is_absent": strict_bool,
+        "max_redirects": non_negative_int,
         "redirect_to": _redirect_to,
     }
-    values = {}
-    for name, text in parse_qsl(query, keep_blank_values=True, strict_parsing=False):
-        if name not in fields:
-            raise ConfigurationError(
-                f"{location!r}: unknown HTTP option {name!r} (known: {', '.join(fields)})"
-            )
-        try:
-            values[name] = fields[name](text)
-        except ValueError:
-            raise ConfigurationError(f"{location!r}: bad value for {name}: {text!r}") from None
+    values = parse_location_options(location, query, fields, "HTTP")
     return HttpOptions(**values)
 
 

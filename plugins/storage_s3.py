@@ -9,7 +9,7 @@ roles; AWS_ENDPOINT_URL_S3 points it at any S3-compatible server).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import boto3
 import urllib3
@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from symbolsrv import hookimpl
 from symbolsrv.errors import ConfigurationError, StorageError
 from symbolsrv.keys import SymbolKey
-from symbolsrv.settings import strict_bool
+from symbolsrv.location_options import parse_location_options, positive_float, strict_bool
 from symbolsrv.storage import Hit
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
@@ -52,19 +52,10 @@ def parse_options(location: str, query: str) -> S3Options:
         "forbidden_is_absent": strict_bool,
         "public_url": str,
         "unsigned": strict_bool,
-        "timeout_seconds": float,
+        "timeout_seconds": positive_float,
         "check": str,
     }
-    values = {}
-    for name, text in parse_qsl(query, keep_blank_values=True, strict_parsing=False):
-        if name not in fields:
-            raise ConfigurationError(
-                f"{location!r}: unknown S3 option {name!r} (known: {', '.join(fields)})"
-            )
-        try:
-            values[name] = fields[name](text)
-        except ValueError:
-            raise ConfigurationError(f"{location!r}: bad value for {name}: {text!r}") from None
+    values = parse_location_options(location, query, fields, "S3")
     options = S3Options(**values)
     if options.check not in ("api", "http"):
         raise ConfigurationError(f"{location!r}: check must be api or http, not {options.check!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from pyramid.response import Response
@@ -63,15 +64,18 @@ def text(status: int, message: str, *extra: tuple[str, str]) -> Response:
     )
 
 
-def json_body(status: int, body: bytes) -> Response:
+def json_response(status: int, data, *extra: tuple[str, str]) -> Response:
+    """Indented UTF-8 JSON, never cached, never sniffed as anything else."""
+    body = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
     return Response(
         status=status,
         body=body,
         headerlist=[
-            ("Content-Type", "application/json"),
+            ("Content-Type", "application/json; charset=utf-8"),
             ("Content-Length", str(len(body))),
             ("Cache-Control", "no-store"),
-            *CORS,
+            ("X-Content-Type-Options", "nosniff"),
+            *extra,
         ],
     )
 

@@ -6,8 +6,6 @@ a presigned signature never leaves through a trace.
 
 from __future__ import annotations
 
-import json
-
 from symbolsrv.chain import Step
 
 
@@ -27,7 +25,7 @@ def header(steps: list[Step], winner: str | None) -> str:
     return text.encode("ascii", "backslashreplace").decode("ascii").replace("\r", " ").replace("\n", " ")
 
 
-def body(path: str, answer, status: int, steps: list[Step]) -> bytes:
+def body(path: str, answer, status: int, steps: list[Step]) -> dict:
     hit = answer.hit
     data = {
         "path": path,
@@ -45,4 +43,4 @@ def body(path: str, answer, status: int, steps: list[Step]) -> bytes:
             for s in _ordered(steps)
         ],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    return data

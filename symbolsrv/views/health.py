@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 from importlib import metadata
 
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from symbolsrv import db
+from symbolsrv import db, serving
 from symbolsrv.errors import StorageError
 from symbolsrv.metrics import CONTENT_TYPE
-
-
-def _json(status: int, data) -> Response:
-    body = json.dumps(data, indent=2, sort_keys=True).encode("utf-8") + b"\n"
-    return Response(
-        status=status,
-        body=body,
-        headerlist=[
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Cache-Control", "no-store"),
-        ],
-    )
 
 
 @view_config(route_name="lbheartbeat", request_method="GET")
@@ -54,7 +40,7 @@ def heartbeat(request):
         except Exception as exc:  # a crashing plugin is a failing location too, never a 500
             checks[storage.name] = f"error: {type(exc).__name__}: {str(exc)[:200]}"
     healthy = all(value == "ok" for value in checks.values())
-    return _json(
+    return serving.json_response(
         200 if healthy else 503,
         {
             "status": "ok" if healthy else "error",
@@ -74,7 +60,7 @@ def heartbeat(request):
 @view_config(route_name="version", request_method="GET")
 def version(request):
     """Package version, and the deployed commit when the deployment sets SYMBOLSRV_COMMIT."""
-    return _json(
+    return serving.json_response(
         200,
         {
             "name": "symbolsrv",

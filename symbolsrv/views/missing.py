@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy.exc import SQLAlchemyError
 
-from symbolsrv import db
+from symbolsrv import db, serving
 
 log = logging.getLogger(__name__)
 
@@ -117,28 +116,13 @@ def _timestamp(value: dt.datetime) -> str:
     return value.replace(microsecond=0).isoformat() + "Z"
 
 
-def _json(status: int, data, *extra: tuple[str, str]) -> Response:
-    body = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
-    return Response(
-        status=status,
-        body=body,
-        headerlist=[
-            ("Content-Type", "application/json; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            ("Cache-Control", "no-store"),
-            ("X-Content-Type-Options", "nosniff"),
-            *extra,
-        ],
-    )
-
-
 @view_config(route_name="missing_api", request_method="GET")
 def missing_api(request):
     app = request.registry["symbolsrv.app"]
     try:
         query = parse_missing_query(request.environ.get("QUERY_STRING", ""), utc_today())
     except BadParameter as exc:
-        return _json(400, {"error": str(exc)})
+        return serving.json_response(400, {"error": str(exc)})
     app.misslog.flush()  # this process's buffered counts belong in what it reports
     try:
         total, items = db.missing_summary(
@@ -148,8 +132,8 @@ def missing_api(request):
         per_day = db.missing_day_totals(app.engine, query.flt)
     except SQLAlchemyError as exc:
         log.warning("missing-symbols API: database failed: %s", exc)
-        return _json(503, {"error": "database unavailable"}, ("Retry-After", "30"))
-    return _json(
+        return serving.json_response(503, {"error": "database unavailable"}, ("Retry-After", "30"))
+    return serving.json_response(
         200,
         {
             "total": total,

@@ -46,8 +46,10 @@ def symbol(request):
         close = getattr(response.app_iter, "close", None)
         if close is not None:
             close()  # a local file opened to answer; the trace is sent instead
-        return serving.json_body(
-            200, trace.body(request.environ["PATH_INFO"], answer, response.status_int, steps)
+        return serving.json_response(
+            200,
+            trace.body(request.environ["PATH_INFO"], answer, response.status_int, steps),
+            *serving.CORS,
         )
     if method == "GET":
         app.counters.add(answer.outcome)

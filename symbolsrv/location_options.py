@@ -1,0 +1,44 @@
+"""Per-location options in a location URL's query string (`s3://b/v1?private=true`), parsed
+the same way for every storage plugin: an unknown option or a bad value stops start-up with a
+message naming the location, the option and the value."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+from urllib.parse import parse_qsl
+
+from symbolsrv.errors import ConfigurationError
+from symbolsrv.settings import strict_bool
+
+__all__ = ["parse_location_options", "strict_bool", "positive_float", "non_negative_int"]
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def parse_location_options(
+    location: str, query: str, fields: Mapping[str, Callable[[str], Any]], kind: str
+) -> dict[str, Any]:
+    """Convert each `name=value` with fields[name]; `kind` names the plugin in messages."""
+    values: dict[str, Any] = {}
+    for name, text in parse_qsl(query, keep_blank_values=True, strict_parsing=False):
+        if name not in fields:
+            raise ConfigurationError(
+                f"{location!r}: unknown {kind} option {name!r} (known: {', '.join(fields)})"
+            )
+        try:
+            values[name] = fields[name](text)
+        except ValueError:
+            raise ConfigurationError(f"{location!r}: bad value for {name}: {text!r}") from None
+    return values
