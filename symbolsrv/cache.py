@@ -118,6 +118,9 @@ class RedisCache:
         try:
             data = json.loads(raw)
             hit = Hit(location=data["l"], url=data["u"], max_age_seconds=data.get("m"))
+            if type(hit.max_age_seconds) not in (int, type(None)) or not (
+                    isinstance(hit.location, str) and isinstance(hit.url, str)):
+                raise TypeError("not an answer symbolsrv wrote")  # else a 500 in the view
         except (ValueError, TypeError, KeyError):
             # Written by another version or another app: not ours to trust.
             self.misses += 1
