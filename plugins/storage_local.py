@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import stat
 from urllib.parse import unquote, urlsplit
@@ -12,6 +13,8 @@ from symbolsrv.errors import ConfigurationError, StorageError
 from symbolsrv.keys import SymbolKey
 from symbolsrv.storage import Hit
 
+log = logging.getLogger(__name__)
+
 # Errors that mean "no such file can exist here", not "the disk is failing".
 _ABSENT = {errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.EINVAL}
 
@@ -19,6 +22,7 @@ _ABSENT = {errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.EINVAL}
 class LocalStorage:
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
+        self.real_root = os.path.realpath(self.root)
         self.name = f"file:{self.root}"
 
     def locate(self, key: SymbolKey) -> Hit | None:
@@ -37,6 +41,11 @@ class LocalStorage:
                 return None
             raise StorageError(self.name, exc) from exc
         if not stat.S_ISREG(st.st_mode):
+            return None
+        # Symlinks inside the store are fine (dedup); one leading out of it is never served.
+        real = os.path.realpath(path)
+        if os.path.commonpath([self.real_root, real]) != self.real_root:
+            log.warning("storage %s: %s leads outside the store; not served", self.name, key.path)
             return None
         return Hit(location=self.name, path=path)
 

@@ -59,6 +59,12 @@ def parse_options(location: str, query: str) -> S3Options:
     options = S3Options(**values)
     if options.check not in ("api", "http"):
         raise ConfigurationError(f"{location!r}: check must be api or http, not {options.check!r}")
+    if options.private and options.unsigned:
+        raise ConfigurationError(f"{location!r}: private=true needs signed requests, not unsigned")
+    if options.endpoint_url and urlsplit(options.endpoint_url).password is not None:
+        raise ConfigurationError(
+            f"{location!r}: no credentials in endpoint_url; use the standard AWS sources"
+        )
     if options.check == "http" and options.private:
         raise ConfigurationError(
             f"{location!r}: check=http asks the public URL, which a private bucket refuses"
@@ -222,9 +228,18 @@ def symbolsrv_storage_for(location, cfg):
         return None
     if not url.netloc:
         raise ConfigurationError(f"{location!r}: expected s3://bucket/prefix")
+    if "@" in url.netloc:
+        # Names appear in /__heartbeat__, /metrics and logs: credentials never go in a URL.
+        raise ConfigurationError(
+            "an s3:// location must not carry credentials; use the standard AWS sources "
+            "(environment, profile, instance role)"
+        )
     options = parse_options(location, url.query)
     prefix = url.path.strip("/")
     prefix = prefix + "/" if prefix else ""
-    client = make_client(options, cfg.storage_timeout_seconds)
+    try:
+        client = make_client(options, cfg.storage_timeout_seconds)
+    except ValueError as exc:  # botocore: "Invalid endpoint: https://s3..amazonaws.com"
+        raise ConfigurationError(f"{location!r}: {exc} (check region and endpoint_url)") from None
     timeout = options.timeout_seconds or cfg.storage_timeout_seconds
     return S3Storage(client, url.netloc, prefix, options, timeout)

@@ -1,7 +1,8 @@
 """CSV formatting for /missingsymbols.csv, as pure functions.
 
-Rule: a value that could start a spreadsheet formula (=, +, -, @, tab, CR) gets a leading
-apostrophe; a value holding a comma, quote or line break is quoted RFC 4180 style. Real
+Rule: a value that could start a spreadsheet formula (=, +, -, @, tab, CR, also after leading
+blanks) gets a leading apostrophe; a value holding a comma, quote or line break (Unicode line
+separators included) is quoted RFC 4180 style. Real
 module names need neither, so a plain split on commas keeps working for them.
 """
 
@@ -11,11 +12,13 @@ from typing import Iterable, Iterator
 
 HEADER = "debug_file,debug_id,code_file,code_id\n"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NEEDS_QUOTES = (",", '"', "\n", "\r")
+_NEEDS_QUOTES = (",", '"', "\n", "\r", "\u2028", "\u2029", "\x85")
+_BLANKS = " \t\u00a0\u2007\u202f\u3000\ufeff"
 
 
 def cell(value: str) -> str:
-    if value.startswith(_FORMULA_STARTS):
+    # Spreadsheets skip leading blanks before reading a formula: " =1+1" runs too.
+    if value.startswith(_FORMULA_STARTS) or value.lstrip(_BLANKS).startswith(_FORMULA_STARTS):
         value = "'" + value
     if any(ch in value for ch in _NEEDS_QUOTES):
         value = '"' + value.replace('"', '""') + '"'

@@ -16,10 +16,12 @@ MAX_PATH_LENGTH = 1024
 
 # Characters no real module name carries and that only ever show up in probes and injection
 # attempts. Windows forbids < > " | * ? \ in file names; quotes and backticks are shell/SQL bait.
-_FORBIDDEN = set('\\<>"|*?\'`')
-# C0 controls, DEL and C1 controls. Checked on code points, so every valid UTF-8 name
-# (汉, ü, ☃) is treated alike (field case C-04).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# A `%` still there after the server decoded the path is double encoding (`%252e%252e`).
+_FORBIDDEN = set('\\<>"|*?\'`%')
+# C0 controls, DEL and C1 controls, plus the invisible format characters that reorder or
+# break lines in a report (zero-width and bidi marks, U+2028/U+2029, BOM). Checked on code
+# points, so every valid UTF-8 name (汉, ü, ☃) is treated alike (field case C-04).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 _DEBUG_ID = re.compile(r"[0-9A-Fa-f]{9,64}\Z")
 
 
@@ -68,8 +70,8 @@ def check_name(segment: str) -> None:
     """Raise BadPath unless segment is a plausible file or directory name."""
     if not segment:
         raise BadPath("empty path segment")
-    if segment in (".", ".."):
-        raise BadPath("dot segment in path")
+    if not segment.strip("."):
+        raise BadPath("dot segment in path")  # ".", "..", and "..." (a traversal probe)
     if len(segment) > MAX_NAME_LENGTH:
         raise BadPath(f"name longer than {MAX_NAME_LENGTH} characters")
     if _CONTROL.search(segment):

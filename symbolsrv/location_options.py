@@ -8,14 +8,15 @@ from typing import Any, Callable, Mapping
 from urllib.parse import parse_qsl
 
 from symbolsrv.errors import ConfigurationError
-from symbolsrv.settings import strict_bool
+from symbolsrv.settings import MAX_SECONDS, strict_bool
 
 __all__ = ["parse_location_options", "strict_bool", "positive_float", "non_negative_int"]
 
 
 def positive_float(text: str) -> float:
+    """A duration in seconds: finite, more than 0, at most a day."""
     value = float(text)
-    if not value > 0:
+    if not 0 < value <= MAX_SECONDS:
         raise ValueError(text)
     return value
 
@@ -33,6 +34,8 @@ def parse_location_options(
     """Convert each `name=value` with fields[name]; `kind` names the plugin in messages."""
     values: dict[str, Any] = {}
     for name, text in parse_qsl(query, keep_blank_values=True, strict_parsing=False):
+        if name in values:
+            raise ConfigurationError(f"{location!r}: option {name!r} given twice")
         if name not in fields:
             raise ConfigurationError(
                 f"{location!r}: unknown {kind} option {name!r} (known: {', '.join(fields)})"

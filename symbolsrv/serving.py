@@ -29,8 +29,18 @@ class ClosingFileIter(FileIter):
         self.file.close()
 
 
+class Redirect(Response):
+    """A response whose Location is sent exactly as built. WebOb would make a relative
+    Location absolute from the request's Host header, which the client controls: with
+    `Host: a@evil.example` that is an open redirect, and a cached one."""
+
+    def _abs_headerlist(self, environ):
+        return list(self._headerlist)
+
+
 def redirect(url: str, max_age: int) -> Response:
-    return Response(
+    """302 to a configured location's URL, or to a relative path on symbolsrv itself."""
+    return Redirect(
         status=302,
         headerlist=[
             ("Location", url),
@@ -88,6 +98,22 @@ def method_not_allowed() -> Response:
     return text(405, "Method Not Allowed", ("Allow", ALLOW))
 
 
+def _ranges_usable(request) -> bool:
+    """Whether WebOb may answer Range/If-* itself. It reads only the first of several ranges
+    (a mislabelled 206, C-17) and raises on a malformed header (`bytes=-`): send those whole,
+    as RFC 9110 lets a server ignore a Range it does not honour."""
+    header = request.environ.get("HTTP_RANGE")
+    if not header:
+        return True
+    if "," in header:
+        return False
+    try:
+        request.range
+    except ValueError:
+        return False
+    return True
+
+
 def local_file(request, path: str, location: str, max_age: int) -> Response:
     """Stream a file of a local store with Content-Length, ETag, Last-Modified and Range.
 
@@ -101,8 +127,7 @@ def local_file(request, path: str, location: str, max_age: int) -> Response:
         handle.seek(0)
     except OSError as exc:
         raise StorageError(location, exc) from exc
-    # WebOb reads only the first of several ranges (a mislabelled 206, C-17): send it whole.
-    response = Response(conditional_response="," not in request.headers.get("Range", ""))
+    response = Response(conditional_response=_ranges_usable(request))
     is_sym = path.lower().endswith(".sym")
     response.headers["Content-Type"] = "text/plain" if is_sym else "application/octet-stream"
     if is_sym and magic == b"\x1f\x8b":

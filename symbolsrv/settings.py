@@ -50,11 +50,22 @@ def strict_bool(value: str) -> bool:
     return asbool(value)
 
 
+MAX_SECONDS = 86400.0  # a day; also keeps every wait below threading.TIMEOUT_MAX
+
+
 def _positive_float(value: str) -> float:
+    """A duration in seconds: finite, more than 0, at most a day."""
     number = float(value)
-    if not number > 0:
-        raise ValueError("must be greater than 0")
+    if not 0 < number <= MAX_SECONDS:
+        raise ValueError(f"must be more than 0 and at most {MAX_SECONDS:.0f}")
     return number
+
+
+def _products(value: str) -> tuple[str, ...]:
+    items = _list(value)
+    if "try" in items:
+        raise ValueError("'try' is the try-symbols prefix, not a product")
+    return items
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,7 @@ SETTINGS: tuple[Row, ...] = (
         "Locations for try builds, searched after all regular ones for /try/… or ?try."),
     Row("symbolsrv.plugins", "plugins", _list, DEFAULT_PLUGINS, "dotted module names",
         "Plugin modules to register, e.g. plugins.storage_s3 plugins.rewrite_legacy."),
-    Row("symbolsrv.legacy_products", "legacy_products", _list, DEFAULT_PRODUCTS, "names",
+    Row("symbolsrv.legacy_products", "legacy_products", _products, DEFAULT_PRODUCTS, "names",
         "Product prefixes accepted as /<product>/<debug_file>/<debug_id>/<symbol_file>."),
     Row("symbolsrv.allowed_extensions", "allowed_extensions", _extensions, DEFAULT_EXTENSIONS,
         "extensions starting with '.'",

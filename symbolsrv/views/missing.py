@@ -165,8 +165,8 @@ def missing_api(request):
 
 @view_config(route_name="missing_page_noslash", request_method="GET")
 def missing_page_noslash(request):
-    return Response(status=302, headerlist=[("Location", "/missing/"), ("Content-Length", "0"),
-                                            ("Cache-Control", "no-store")])
+    return serving.Redirect(status=302, headerlist=[
+        ("Location", "/missing/"), ("Content-Length", "0"), ("Cache-Control", "no-store")])
 
 
 @view_config(route_name="missing_page", request_method="GET")

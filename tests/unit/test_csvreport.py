@@ -120,3 +120,12 @@ def test_render_is_lazy_over_its_rows():
 
     chunks = render(rows(), chunk_bytes=10)
     assert next(chunks) == (HEADER + line(ROW)).encode()
+
+
+@pytest.mark.parametrize("value", [" =1+1", "\u00a0@SUM(A1)", "\ufeff-2", "\t=x"])
+def test_a_formula_behind_leading_blanks_is_neutralised(value):
+    assert cell(value).startswith("'")
+
+
+def test_unicode_line_separators_are_quoted_so_rows_never_split():
+    assert cell("a\u2028b") == '"a\u2028b"'

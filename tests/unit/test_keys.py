@@ -9,6 +9,7 @@ from symbolsrv.keys import (
     SymbolKey,
     canonical_key,
     check_key,
+    check_name,
     has_allowed_extension,
     is_all_zero,
     split_path,
@@ -243,3 +244,10 @@ EXTENSIONS = (".sym", ".pdb", ".dbg.gz")
 )
 def test_has_allowed_extension_matches_endings_case_insensitively(symbol_file, expected):
     assert has_allowed_extension(symbol_file, EXTENSIONS) is expected
+
+
+@pytest.mark.parametrize("name", ["...", "....", "a%2e", "%252e%252e", "a\u2028b", "a\u202eb",
+                                  "a\u200bb", "\ufeffxul.pdb", "a\u2066b"])
+def test_dot_runs_leftover_percent_and_invisible_format_characters_are_rejected(name):
+    with pytest.raises(BadPath):
+        check_name(name)

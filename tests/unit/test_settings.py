@@ -176,3 +176,14 @@ def test_production_ini_keeps_its_locations_in_order():
     ]
     assert cfg.try_locations == ("s3://org-symbols-try/v1?region=us-west-2",)
     assert cfg.storage_timeout_seconds == 3.0
+
+
+@pytest.mark.parametrize("key, value", [
+    ("symbolsrv.lookup_deadline_seconds", "inf"),
+    ("symbolsrv.storage_timeout_seconds", "1e12"),
+    ("symbolsrv.breaker_reset_seconds", "nan"),
+    ("symbolsrv.legacy_products", "firefox try"),
+])
+def test_unbounded_durations_and_a_try_product_stop_start_up(key, value):
+    with pytest.raises(ConfigurationError, match=key.replace(".", r"\.")):
+        load_settings({**MINIMAL_INI, key: value})

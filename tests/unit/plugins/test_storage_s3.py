@@ -218,7 +218,8 @@ def test_every_option_is_parsed_to_its_type():
     options = parse_options(
         "s3://b",
         "region=us-west-2&endpoint_url=http://127.0.0.1:5000&private=true&expires_seconds=60"
-        "&forbidden_is_absent=yes&public_url=https://cdn.example.test/&unsigned=1&timeout_seconds=2.5",
+        "&forbidden_is_absent=yes&public_url=https://cdn.example.test/&unsigned=0&timeout_seconds=2.5"
+        "&check=api",
     )
     assert options == S3Options(
         region="us-west-2",
@@ -227,9 +228,22 @@ def test_every_option_is_parsed_to_its_type():
         expires_seconds=60,
         forbidden_is_absent=True,
         public_url="https://cdn.example.test/",
-        unsigned=True,
+        unsigned=False,
         timeout_seconds=2.5,
+        check="api",
     )
+
+
+@pytest.mark.parametrize("query, complaint", [
+    ("private=true&unsigned=true", "needs signed requests"),
+    ("endpoint_url=http://user:secret@127.0.0.1:5000", "no credentials in endpoint_url"),
+    ("region=a&region=b", "given twice"),
+    ("timeout_seconds=inf", "bad value for timeout_seconds"),
+    ("timeout_seconds=0", "bad value for timeout_seconds"),
+])
+def test_contradictory_or_unsafe_options_stop_start_up(query, complaint):
+    with pytest.raises(ConfigurationError, match=complaint):
+        parse_options("s3://b", query)
 
 
 @pytest.mark.parametrize("text", ["false", "0", "no", "off"])
