@@ -492,11 +492,10 @@ def render(args, bare, pyr, a, a_quiet, b, c_bare, c1, c3, ccached, d, filled, r
         "a HEAD 404 announces in Content-Length, hanging the connection; HEAD is left to the "
         "test suite.",
         "- Under saturation waitress logs `Task queue depth is N` (WARNING) for queued requests; "
-        "every server here logs them to its log file (symbolsrv through production.ini's root "
-        "logger, the ceilings through waitress's basicConfig), so the cost is in every row.",
-        "- CSV first byte: the view runs the query before answering, and SQLite sorts the "
-        "day's rows (DISTINCT + ORDER BY, a temp B-tree) before it returns the first one; "
-        "streaming starts after that.",
+        "production.ini silences that logger for symbolsrv; the ceilings log them through "
+        "waitress's basicConfig.",
+        "- CSV first byte: the view runs the query before answering; the report-order index "
+        "(migration 0003) lets SQLite stream rows in order instead of sorting the day first.",
         f"- Warm-up before (b): {sum(warm.values()):,} distinct targets in "
         f"{warm_s:.1f} s ({statuses_note(warm)}).",
         f"- Peak RSS is VmHWM, reset (clear_refs) at the start of each run. CSV: {filled['rows']:,} "
