@@ -21,6 +21,7 @@ from pyramid.view import view_config
 from sqlalchemy.exc import SQLAlchemyError
 
 from symbolsrv import db, serving
+from symbolsrv.query import clean_code_file
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ MAX_TEXT = 200  # q and code_file: no name is longer (symbolsrv.keys.MAX_NAME_LE
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _WHOLE = re.compile(r"[0-9]{1,9}\Z")
+# What no name holds (symbolsrv.keys: C0 controls, DEL, C1 controls), the Unicode line and
+# paragraph separators, and U+FFFD, which is what bytes that are not UTF-8 become. Such a q or
+# code_file can only be a probe, and must never reach SQL: PostgreSQL's driver refuses a NUL
+# outright, SQLite's LIKE stops at it (so `q=%00` matched every row).
+_NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffd]")
 
 
 def utc_today() -> dt.date:
@@ -74,10 +80,19 @@ def _whole(params: dict[str, str], name: str, default: int, low: int, high: int)
     return number
 
 
-def _text(params: dict[str, str], name: str) -> str | None:
+def _text(params: dict[str, str], name: str, whole_name: bool = False) -> str | None:
+    """q (a substring: any text without what no name holds) or code_file (`whole_name`: a
+    value the miss log can store, by the same rule as path names; any other is stored as '')."""
     value = params.get(name, "")
     if len(value) > MAX_TEXT:
         raise BadParameter(f"{name}: longer than {MAX_TEXT} characters")
+    bad = _NOT_IN_NAMES.search(value)
+    if bad:
+        what = "not valid UTF-8" if bad.group() == "\ufffd" else f"U+{ord(bad.group()):04X}"
+        raise BadParameter(f"{name}: no name holds a control character, a line separator or"
+                           f" bytes that are not UTF-8 (found {what})")
+    if whole_name and value and clean_code_file(value) != value:
+        raise BadParameter(f"{name}: not a file name symbolsrv stores, got {value[:40]!r}")
     return value or None
 
 
@@ -88,13 +103,20 @@ def parse_missing_query(query_string: str, today: dt.date) -> MissingQuery:
     range there, a lone `from` runs to today), sort=count, order=desc, page=1, per_page=50.
     Raises BadParameter naming the parameter.
     """
+    # PEP 3333: raw bytes arrive as latin-1; values are UTF-8 (as in symbolsrv.query), and
+    # what is not UTF-8 becomes U+FFFD, which _text refuses.
+    query_string = query_string.encode("latin-1", "replace").decode("utf-8", "replace")
     params = dict(parse_qsl(query_string, keep_blank_values=True, errors="replace"))
     day_to = _date(params, "to")
     day_from = _date(params, "from")
     if day_to is None:
         day_to = today if day_from is None or day_from <= today else day_from
     if day_from is None:
-        day_from = day_to - dt.timedelta(days=DEFAULT_DAYS - 1)
+        try:
+            day_from = day_to - dt.timedelta(days=DEFAULT_DAYS - 1)
+        except OverflowError:  # the range would start before 0001-01-01
+            raise BadParameter(f"to: {day_to.isoformat()} leaves no room for the default"
+                               f" {DEFAULT_DAYS} days before it; give from too") from None
     if day_from > day_to:
         raise BadParameter(f"from: {day_from.isoformat()} is after to ({day_to.isoformat()})")
     sort = params.get("sort") or "count"
@@ -104,7 +126,8 @@ def parse_missing_query(query_string: str, today: dt.date) -> MissingQuery:
     if order not in ("asc", "desc"):
         raise BadParameter(f"order: expected asc or desc, got {order[:40]!r}")
     return MissingQuery(
-        flt=db.MissingFilter(day_from, day_to, _text(params, "q"), _text(params, "code_file")),
+        flt=db.MissingFilter(day_from, day_to, _text(params, "q"),
+                             _text(params, "code_file", whole_name=True)),
         sort=sort,
         descending=order == "desc",
         page=_whole(params, "page", 1, 1, 999_999_999),

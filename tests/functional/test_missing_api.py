@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import re
 from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from webtest import TestApp
 
 from symbolsrv import db, main
@@ -309,11 +312,114 @@ def test_bad_parameters_are_400_json_naming_the_parameter(api, query, parameter)
     assert body["error"].startswith(f"{parameter}: "), body
 
 
+# Characters no name holds: the C0 and C1 controls and DEL (symbolsrv.keys), the Unicode line
+# and paragraph separators, and U+FFFD, what bytes that are not UTF-8 become. On PostgreSQL a
+# NUL reached the driver (ValueError, a 500); on SQLite `q=%00` matched every row.
+TEXT_NOT_IN_NAMES = ["%00", "a%00b", "%01", "%09", "%0A", "%0D", "%1F", "%7F", "%C2%80",
+                     "%C2%85", "%C2%9F", "%E2%80%A8", "%E2%80%A9", "%FF", "a%C3", "%ED%A0%80",
+                     "%EF%BF%BD"]
+
+
+@pytest.mark.parametrize("parameter", ["q", "code_file"])
+@pytest.mark.parametrize("value", TEXT_NOT_IN_NAMES)
+def test_text_no_name_holds_is_400_naming_the_parameter(api, parameter, value):
+    body = api(f"{parameter}={value}", status=400)
+    assert list(body) == ["error"]
+    assert body["error"].startswith(f"{parameter}: "), body
+
+
+@pytest.mark.parametrize("value", ["%22", "a%5Cb", "%3C", "a%7Cb", "%2A", "%3F", "%27", "%60",
+                                   "a%2Fb", ".", ".."])
+def test_code_file_that_no_miss_can_store_is_400(api, value):
+    # The miss log stores such a code_file as '' (README: the same rule as path names).
+    body = api(f"code_file={value}", status=400)
+    assert body["error"].startswith("code_file: "), body
+
+
+@pytest.mark.parametrize("value", ["%22", "a%5Cb", "%3C", "a%2Fb", "..", "%E6%B1%89", "+"])
+def test_q_is_a_substring_so_only_characters_no_name_holds_are_refused(api, value):
+    assert api(f"q={value}")["items"] == []
+
+
+def test_raw_utf8_in_the_query_is_read_as_utf8_like_escapes(app):
+    testapp, server = app
+    key = MissKey("überlib.pdb", "ABCDEF0123456789ABCDEF0123456789A", "überlib.sym",
+                  "überlib.dll", "")
+    insert(server.engine, [(key, 0, 1, 1, 1)])
+    client = WebTestClient(testapp)
+    raw = "überlib".encode("utf-8").decode("latin-1")  # bytes on the wire, as waitress hands them
+    for query in (f"q={raw}", f"code_file={raw}.dll", "q=%C3%BCberlib"):
+        reply = client.request_environ("GET", "/api/v1/missing", query)
+        assert reply.status == 200, reply
+        assert [i["debug_file"] for i in json.loads(reply.body)["items"]] == ["überlib.pdb"], query
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("to=0001-01-01", "to"),  # the default from would be 6 days before year 1
+        ("to=0001-01-06", "to"),
+    ],
+)
+def test_date_arithmetic_that_overflows_is_400_naming_the_parameter(api, query, parameter):
+    body = api(query, status=400)
+    assert body["error"].startswith(f"{parameter}: "), body
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("to=0001-01-07", ("0001-01-01", "0001-01-07")),
+        ("from=0001-01-01&to=0001-01-01", ("0001-01-01", "0001-01-01")),
+        ("from=0001-01-01", ("0001-01-01", TODAY.isoformat())),
+        ("to=9999-12-31", ("9999-12-25", "9999-12-31")),
+        ("from=9999-12-31", ("9999-12-31", "9999-12-31")),
+        ("from=0001-01-01&to=9999-12-31", ("0001-01-01", "9999-12-31")),
+    ],
+)
+def test_the_first_and_last_days_python_knows_are_fine(api, query, expected):
+    body = api(query)
+    assert (body["from"], body["to"]) == expected
+
+
 def test_undecodable_query_bytes_are_not_a_500(seeded):
     client = WebTestClient(seeded)
     reply = client.request_environ("GET", "/api/v1/missing", "q=%ff%fe&sort=\xff")
     assert reply.status == 400
     assert b'"sort: ' in reply.body
+
+
+API_PARAMETERS = ("q", "code_file", "from", "to", "sort", "order", "page", "per_page")
+_any_value = st.one_of(
+    st.text(max_size=30),  # any code point: controls, separators, surrogates, U+FFFD
+    st.sampled_from(["", "%00", "%FF", "%", "+", "0", "-1", "500", "501", "asc", "desc", "count",
+                     "first_seen", "last_seen", "0001-01-01", "9999-12-31", "a" * 201]),
+    st.integers(-(10**40), 10**40).map(str),  # page, per_page: huge numbers
+    st.dates().map(dt.date.isoformat),  # from, to: every date Python knows, both ends included
+)
+_api_query = st.builds(
+    lambda pairs: "&".join(f"{quote(n)}={quote(v, safe='%+')}" for n, v in pairs),
+    st.lists(st.tuples(st.sampled_from(API_PARAMETERS), _any_value), max_size=5),
+)
+_raw_query = st.binary(max_size=40).map(lambda raw: raw.decode("latin-1"))  # as waitress hands it
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(query=st.one_of(_api_query, _raw_query))
+@example(query="q=%00")  # the reviewer's cases, always tried
+@example(query="code_file=%00")
+@example(query="q=a%00b&code_file=x%E2%80%A8")
+@example(query="to=0001-01-01")
+@example(query="page=99999999999999999999999999&per_page=99999999999999999999")
+@example(query="q=\xc3")  # a raw byte that is not UTF-8
+def test_any_query_is_200_or_a_400_json_naming_a_parameter(seeded, query):
+    reply = WebTestClient(seeded).request_environ("GET", "/api/v1/missing", query)
+    assert reply.status in (200, 400), (query, reply)
+    assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
+    body = json.loads(reply.body)
+    if reply.status == 400:
+        assert list(body) == ["error"]
+        assert body["error"].split(": ", 1)[0] in API_PARAMETERS, (query, body)
 
 
 def test_a_miss_served_a_moment_ago_is_in_the_api_at_once(make_app, tmp_path):

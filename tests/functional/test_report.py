@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import time
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
 import webob
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from symbolsrv import db
 from tests.functional.conftest import read_miss_rows
@@ -163,3 +167,129 @@ def test_report_rows_are_distinct_over_the_csv_columns(make_app, tmp_path):
     with server.engine.connect() as conn:
         total = conn.execute(sa.select(sa.func.sum(db.missing_symbols.c["count"]))).scalar()
     assert total == 2
+
+
+# ------------------------------------------------------------------ HEAD
+
+
+@pytest.fixture
+def report_calls(monkeypatch):
+    """Record every run of the report query (db.missing_rows) and of the miss-log flush."""
+    calls: list[str] = []
+    real_rows = db.missing_rows
+
+    def missing_rows(*args, **kwargs):
+        calls.append("missing_rows")
+        return real_rows(*args, **kwargs)
+
+    monkeypatch.setattr(db, "missing_rows", missing_rows)
+    return calls
+
+
+def _watch_flush(server, calls: list[str]) -> None:
+    real_flush = server.misslog.flush
+
+    def flush(*args, **kwargs):
+        calls.append("flush")
+        return real_flush(*args, **kwargs)
+
+    server.misslog.flush = flush
+
+
+@pytest.mark.parametrize("query", ["", "?today=1", "?date=2024-05-01", "?date=2024-05-01&microsoft=only"])
+def test_head_answers_the_get_status_and_headers_without_running_the_report(
+        make_app, tmp_path, report_calls, query):
+    testapp, server = make_app(tmp_path)
+    client = WebTestClient(testapp)
+    _watch_flush(server, report_calls)
+    get = client.get(f"/missingsymbols.csv{query}")
+    assert get.status == 200 and report_calls == ["flush", "missing_rows"]
+    report_calls.clear()
+
+    head = client.head(f"/missingsymbols.csv{query}")
+    assert head.status == 200, head
+    assert head.body == b""
+    assert report_calls == []  # no query, no flush: a HEAD reads nothing
+    # The same headers, but for the length: the GET's body is streamed and its length unknown
+    # until the end, so the GET has none; the HEAD says 0 so that waitress frames it with no
+    # body at all instead of a chunked one (whose terminator would be the body).
+    assert head.headers["Content-Length"] == "0"
+    assert [(k, v) for k, v in head.headers.items() if k != "Content-Length"] == list(get.headers.items())
+
+
+@pytest.mark.parametrize("query", ["date=2024-02-30", "date=24-01-01", "date=yesterday"])
+def test_head_with_a_bad_date_is_the_gets_400(make_app, tmp_path, report_calls, query):
+    testapp, _ = make_app(tmp_path)
+    client = WebTestClient(testapp)
+    get, head = client.get(f"/missingsymbols.csv?{query}"), client.head(f"/missingsymbols.csv?{query}")
+    assert (get.status, head.status) == (400, 400)
+    assert head.body == b""
+    assert list(head.headers.items()) == list(get.headers.items())
+    assert report_calls == []
+
+
+def test_head_with_the_database_down_is_503(make_app, tmp_path, report_calls, monkeypatch):
+    testapp, _ = make_app(tmp_path)
+
+    def ping(engine):
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("database is down"))
+
+    monkeypatch.setattr(db, "ping", ping)
+    head = WebTestClient(testapp).head("/missingsymbols.csv")
+    assert head.status == 503, head
+    assert int(head.headers.get("Retry-After")) > 0
+    assert report_calls == []
+
+
+@pytest.mark.integration
+def test_head_under_waitress_sends_the_headers_and_not_one_byte_more(tmp_path):
+    """A raw socket read: nothing after the blank line (before: a chunked `0\\r\\n\\r\\n`)."""
+    from tests.integration.apps import SymbolsrvProcess
+
+    (tmp_path / "symbols").mkdir()
+    server = SymbolsrvProcess([(tmp_path / "symbols").as_uri()]).start()
+    try:
+        for target, status in (("/missingsymbols.csv", b" 200 "), ("/missingsymbols.csv?date=x", b" 400 ")):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+                sock.sendall(f"HEAD {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             "Connection: close\r\n\r\n".encode())
+                received = b""
+                while chunk := sock.recv(65536):
+                    received += chunk
+            head, blank, after = received.partition(b"\r\n\r\n")
+            assert blank and status in head.split(b"\r\n")[0], received
+            assert b"transfer-encoding" not in head.lower(), received
+            assert after == b"", received
+    finally:
+        server.close()
+
+
+# ------------------------------------------------------------------ any date
+
+
+@pytest.mark.parametrize("date", ["٢٠٢٤-٠٥-٠١", "２０２４-０５-０１", "2024-05-01%00", "%002024-05-01"])
+def test_a_date_of_other_digits_or_characters_is_400(make_app, tmp_path, report_calls, date):
+    testapp, _ = make_app(tmp_path)
+    reply = WebTestClient(testapp).get(f"/missingsymbols.csv?date={quote(date, safe='%')}")
+    assert reply.status == 400, reply
+    assert report_calls == []
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # one app, only read
+@given(query=st.one_of(
+    st.builds(lambda d: "date=" + quote(d, safe="%"),
+              st.one_of(st.text(max_size=12), st.dates().map(dt.date.isoformat),
+                        st.sampled_from(["0001-01-01", "9999-12-31", "0000-01-01", "%00", "%FF"]))),
+    st.binary(max_size=30).map(lambda raw: raw.decode("latin-1")),  # raw bytes, as waitress hands them
+))
+@example(query="date=0001-01-01")
+@example(query="date=9999-12-31&today=1&microsoft=only")
+def test_any_query_is_a_report_or_a_400(make_app, tmp_path, query):
+    testapp, _ = make_app(tmp_path)  # the same app for every example (tmp_path is per test)
+    reply = WebTestClient(testapp).request_environ("GET", "/missingsymbols.csv", query)
+    assert reply.status in (200, 400), (query, reply)
+    if reply.status == 200:
+        assert reply.body.decode("utf-8").splitlines()[0] == CSV_HEADER
+    else:
+        assert reply.headers["Content-Type"].startswith("text/plain")
