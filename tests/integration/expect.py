@@ -17,8 +17,8 @@ from urllib.parse import unquote, unquote_plus
 LEGACY_PRODUCTS = ("firefox", "seamonkey", "sunbird", "thunderbird", "xulrunner", "fennec", "b2g")
 ALLOWED_EXTENSIONS = (".sym", ".pdb", ".pd_", ".dll", ".dl_", ".exe", ".ex_", ".so", ".dylib",
                       ".dbg", ".dbg.gz", ".debug", ".tar.bz2")
-FORBIDDEN = set('\\<>"|*?\'`')
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+FORBIDDEN = set('\\<>"|*?\'`%')
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 _HEX_ID = re.compile(r"[0-9A-Fa-f]{9,64}")
 _CODE_ID = re.compile(r"[0-9A-Za-z]{1,64}")
 SYMBOL_NOT_FOUND = b"Symbol Not Found\n"
@@ -42,7 +42,7 @@ def key_of(target: str) -> tuple[str, str, str]:
 
 def name_ok(name: str) -> bool:
     """README's rule for a path name (and for code_file)."""
-    return (0 < len(name) <= 200 and name not in (".", "..") and "/" not in name
+    return (0 < len(name) <= 200 and name.strip(".") != "" and "/" not in name
             and not _CONTROL.search(name) and FORBIDDEN.isdisjoint(name))
 
 
