@@ -100,7 +100,22 @@ def _wait_until(ready, what, log_path, proc=None, timeout=START_TIMEOUT):
                        f"{_tail(log_path)}")
 
 
-class _ChildServer:
+class _StartStop:
+    """`with Server() as s:` starts it and always cleans up, even when start() fails."""
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class _ChildServer(_StartStop):
     """A server that runs as our direct child process.
 
     Subclasses give command(), ready() and `listening_line`, which the server logs once it
@@ -164,17 +179,6 @@ class _ChildServer:
     def close(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
 
 
 class MotoServer(_ChildServer):
@@ -331,7 +335,7 @@ def pg_bindir():
                 f" /usr/lib/postgresql/*/bin or PATH; install: {_hint('pg_ctl')}")
 
 
-class PostgresServer:
+class PostgresServer(_StartStop):
     """A throw-away PostgreSQL cluster (initdb + pg_ctl) with one database, at `url`.
 
     PostgreSQL refuses to run as root, so under root every PostgreSQL program runs as the
@@ -413,17 +417,6 @@ class PostgresServer:
                 self.running = False
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
 
 
 @contextlib.contextmanager
