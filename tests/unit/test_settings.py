@@ -23,13 +23,14 @@ def test_defaults_apply_when_only_required_keys_are_given():
     assert cfg.try_locations == ()
     assert cfg.plugins == (
         "plugins.storage_local", "plugins.storage_s3", "plugins.storage_gcs",
-        "plugins.storage_http", "plugins.rewrite_legacy",
+        "plugins.storage_http", "plugins.rewrite_legacy", "plugins.rewrite_debuginfod",
     )
     assert cfg.legacy_products == (
         "firefox", "seamonkey", "sunbird", "thunderbird", "xulrunner", "fennec", "b2g",
     )
     assert ".sym" in cfg.allowed_extensions and ".pdb" in cfg.allowed_extensions
     assert ".dbg.gz" in cfg.allowed_extensions
+    assert cfg.allowed_names == ("debuginfo", "executable")
     assert cfg.redirect_max_age_seconds == 3600
     assert cfg.storage_timeout_seconds == 5.0
     assert cfg.retry_after_seconds == 30

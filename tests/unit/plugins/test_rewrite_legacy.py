@@ -42,6 +42,10 @@ def parse(path: str, cfg=CFG):
         ("/xul.sym", None),
         (f"/a/firefox/xul.pdb/{ID}/xul.sym", None),
         (f"/firefox/b2g/xul.pdb/{ID}/xul.sym", None),
+        # The debuginfod namespace belongs to plugins.rewrite_debuginfod (lower-case ids).
+        (f"/buildid/{LOWER_ID}/debuginfo", None),
+        (f"/buildid/{LOWER_ID}/executable", None),
+        (f"/buildid/{ID}/buildid.sym", None),
     ],
 )
 def test_legacy_url_segments_map_to_the_canonical_key(path, key):
