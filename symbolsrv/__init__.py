@@ -77,25 +77,41 @@ def main(global_config, **settings):
     metrics.watch(server)
 
     config = Configurator(settings=settings)
-    config.add_route("home", "/")
-    config.add_route("lbheartbeat", "/__lbheartbeat__")
-    config.add_route("heartbeat", "/__heartbeat__")
-    config.add_route("version", "/__version__")
-    config.add_route("missing_symbols_csv", "/missingsymbols.csv")
-    config.add_route("metrics", "/metrics")
-    config.add_route("cache_purge", "/__cache__/{debug_file}/{debug_id}/{symbol_file}")
-    config.add_route("missing_api", "/api/v1/missing")
-    config.add_route("missing_page", "/missing/")
-    config.add_route("missing_page_noslash", "/missing")
-    # Last: every other path is a symbol request in one of its forms (plain, legacy, try).
-    # [\s\S], not ".": a newline in a path must reach the view and get its 400.
-    config.add_route("symbol", r"/{path:[\s\S]*}")
+    # Pyramid tries routes in the order added and a cached hit is most of the traffic: the
+    # symbol route goes first, and cedes the other routes' paths to them with a lookahead
+    # (the same `[^/]+` segments and `$` as Pyramid's own patterns), so a symbol request
+    # costs one route match instead of eleven. Every other path is a symbol request in one
+    # of its forms (plain, legacy, try). [\s\S], not ".": a newline in a path must reach
+    # the view and get its 400.
+    config.add_route("symbol", "/{path:" + _NOT_OTHER_ROUTES + r"[\s\S]*}")
+    for name, pattern in OTHER_ROUTES:
+        config.add_route(name, pattern)
     config.scan("symbolsrv.views")
     config.registry["symbolsrv.app"] = server
     config.registry["symbolsrv.settings"] = cfg
     config.registry["symbolsrv.chain"] = chain
     config.registry["symbolsrv.plugin_manager"] = pm
     return config.make_wsgi_app()
+
+
+# Every route but the symbol route, and (same order) the regex of the path after the first
+# "/" that each one matches: the symbol route must match none of these paths.
+OTHER_ROUTES = (
+    ("home", "/"),
+    ("lbheartbeat", "/__lbheartbeat__"),
+    ("heartbeat", "/__heartbeat__"),
+    ("version", "/__version__"),
+    ("missing_symbols_csv", "/missingsymbols.csv"),
+    ("metrics", "/metrics"),
+    ("cache_purge", "/__cache__/{debug_file}/{debug_id}/{symbol_file}"),
+    ("missing_api", "/api/v1/missing"),
+    ("missing_page", "/missing/"),
+    ("missing_page_noslash", "/missing"),
+)
+_NOT_OTHER_ROUTES = (
+    r"(?!(?:|__lbheartbeat__|__heartbeat__|__version__|missingsymbols\.csv|metrics"
+    r"|__cache__/[^/]+/[^/]+/[^/]+|api/v1/missing|missing/|missing)$)"
+)
 
 
 def _stop_cleanly_on_sigterm() -> None:

@@ -31,19 +31,66 @@ class AccessLog:
                               user_agent))
 
     def write(self) -> None:
-        """Turn queued lines into log records now."""
+        """Turn queued lines into log records now.
+
+        A record costs ~10 µs on the server's own core, a third of it LogRecord.__init__
+        and another third one locked write and flush per line. So: records are copies of
+        one template made here (unless a custom record factory is installed), and a plain
+        StreamHandler gets the batch as one write and one flush. Levels, filters,
+        propagation and formats are still the logging configuration's.
+        """
         pending = self._pending
+        batch = []
         while pending:
             try:
-                created, *args = pending.popleft()
+                batch.append(pending.popleft())
             except IndexError:
-                return
-            record = logger.makeRecord(
-                logger.name, logging.INFO, __file__, 0, _FORMAT, tuple(args), None
-            )
+                break
+        if not batch or logger.disabled:
+            return
+        records = [r for r in self._records(batch) if logger.filter(r)]
+        if not records:
+            return
+        found = 0
+        current = logger
+        while current is not None:
+            for handler in current.handlers:
+                found += 1
+                if type(handler) is logging.StreamHandler:
+                    _emit_batch(handler, records)
+                else:
+                    for record in records:
+                        if record.levelno >= handler.level:
+                            handler.handle(record)
+            if not current.propagate:
+                break
+            current = current.parent
+        if not found:  # as Logger.callHandlers
+            last = logging.lastResort
+            if last is not None:
+                for record in records:
+                    if record.levelno >= last.level:
+                        last.handle(record)
+
+    @staticmethod
+    def _records(batch):
+        template = logger.makeRecord(logger.name, logging.INFO, __file__, 0, _FORMAT, (), None)
+        fast = logging.getLogRecordFactory() is logging.LogRecord
+        base = template.__dict__
+        start = logging._startTime
+        for created, *args in batch:
+            if fast:
+                record = logging.LogRecord.__new__(logging.LogRecord)
+                record.__dict__.update(base)
+                record.args = tuple(args)
+            else:
+                record = logger.makeRecord(
+                    logger.name, logging.INFO, __file__, 0, _FORMAT, tuple(args), None
+                )
             record.created = created
             record.msecs = (created - int(created)) * 1000
-            logger.handle(record)
+            record.relativeCreated = (created - start) * 1000
+            yield record
 
     def start(self) -> None:
         if self._thread is None:
@@ -60,3 +107,27 @@ class AccessLog:
             self._thread.join(timeout=2)
             self._thread = None
         self.write()
+
+
+def _emit_batch(handler: logging.StreamHandler, records) -> None:
+    """StreamHandler.handle + emit for many records: one lock, one write, one flush."""
+    lines = []
+    for record in records:
+        if record.levelno < handler.level or not handler.filter(record):
+            continue
+        try:
+            lines.append(handler.format(record) + handler.terminator)
+        except Exception:
+            handler.handleError(record)
+    if not lines:
+        return
+    handler.acquire()
+    try:
+        handler.stream.write("".join(lines))
+        handler.flush()
+    except RecursionError:
+        raise
+    except Exception:
+        handler.handleError(records[-1])
+    finally:
+        handler.release()

@@ -29,26 +29,59 @@ class ClosingFileIter(FileIter):
         self.file.close()
 
 
+_REASONS = {301: "301 Moved Permanently", 302: "302 Found", 303: "303 See Other",
+            307: "307 Temporary Redirect", 308: "308 Permanent Redirect"}
+_NO_BODY = (b"",)
+_CONTENT_LENGTH_0 = ("Content-Length", "0")
+_CACHE_CONTROL: dict[int, tuple[str, str]] = {}  # max_age -> its header, built once
+
+
 class Redirect(Response):
     """A response whose Location is sent exactly as built. WebOb would make a relative
     Location absolute from the request's Host header, which the client controls: with
-    `Host: a@evil.example` that is an open redirect, and a cached one."""
+    `Host: a@evil.example` that is an open redirect, and a cached one.
+
+    Built without WebOb's __init__ and sent without its __call__ (a cached hit is mostly
+    this response): given an integer status and a header list it only stores them.
+    Everything else of a WebOb Response (headers, status_int, app_iter) still works.
+    """
+
+    def __init__(self, status=302, headerlist=None, **kw):
+        line = _REASONS.get(status) if type(status) is int else None
+        if line is None or headerlist is None or kw:
+            super().__init__(status=status, headerlist=headerlist, **kw)
+            return
+        self._status = line
+        self._headerlist = headerlist
+        self._headers = None
+        self._app_iter = _NO_BODY
+        self.conditional_response = False
 
     def _abs_headerlist(self, environ):
         return list(self._headerlist)
 
+    def __call__(self, environ, start_response):
+        if self.conditional_response:
+            return super().__call__(environ, start_response)
+        # The server copies the list into its own (PEP 3333 start_response), so no copy here.
+        start_response(self._status, self._headerlist)
+        if environ["REQUEST_METHOD"] == "HEAD":
+            return ()
+        return self._app_iter
+
+
+def cache_control(max_age: int) -> tuple[str, str]:
+    header = _CACHE_CONTROL.get(max_age)
+    if header is None:
+        if len(_CACHE_CONTROL) >= 1000:  # a presigned lifetime may vary: stay bounded
+            _CACHE_CONTROL.clear()
+        header = _CACHE_CONTROL[max_age] = ("Cache-Control", f"public, max-age={max_age}")
+    return header
+
 
 def redirect(url: str, max_age: int) -> Response:
     """302 to a configured location's URL, or to a relative path on symbolsrv itself."""
-    return Redirect(
-        status=302,
-        headerlist=[
-            ("Location", url),
-            ("Cache-Control", f"public, max-age={max_age}"),
-            ("Content-Length", "0"),
-            *CORS,
-        ],
-    )
+    return Redirect(302, [("Location", url), cache_control(max_age), _CONTENT_LENGTH_0, *CORS])
 
 
 def exists(max_age: int) -> Response:

@@ -18,6 +18,21 @@ from symbolsrv.query import parse_query
 
 log = logging.getLogger(__name__)
 
+# parse_query is pure and clients repeat the same few query strings (code_file/code_id of
+# popular modules): remember what each parses to, as Resolver remembers parsed paths.
+_QUERIES: dict[str, object] = {}
+_QUERIES_MAX = 10_000
+
+
+def _query(query_string: str):
+    parsed = _QUERIES.get(query_string)
+    if parsed is None:
+        parsed = parse_query(query_string)
+        if len(_QUERIES) >= _QUERIES_MAX:
+            _QUERIES.clear()
+        _QUERIES[query_string] = parsed
+    return parsed
+
 
 @view_config(route_name="home")
 def home(request):
@@ -34,8 +49,9 @@ def symbol(request):
     if method not in ("GET", "HEAD"):
         return serving.method_not_allowed()
     app = request.registry["symbolsrv.app"]
-    query = parse_query(request.environ.get("QUERY_STRING", ""))
-    debug = request.environ.get("HTTP_DEBUG", "").lower() == "true"
+    environ = request.environ
+    query = _query(environ.get("QUERY_STRING", ""))
+    debug = environ.get("HTTP_DEBUG", "").lower() == "true"
     steps = [] if (debug or query.trace) else None
     answer = app.resolver.resolve(
         request.environ["PATH_INFO"], try_flag=query.try_, refresh=query.refresh, trace=steps
