@@ -477,7 +477,7 @@ def render(args, bare, pyr, a, a_quiet, b, c_bare, c1, c3, ccached, d, filled, r
         "moto is the bottleneck (3 HEADs per cold lookup), so those rows measure moto + boto3 "
         "more than symbolsrv.",
         f"- waitress threads={THREADS} for all servers; symbolsrv runs production.ini's settings "
-        "(including its access log, one line per request to stderr, here a file) with 3 public "
+        "(with the access log forced on in (a), one line per request to a file) with 3 public "
         f"S3 locations on moto ({placed['files']} files of shared/data/symbols split over the "
         "buckets by index mod 3, public-read), SQLite miss log.",
         f"- wrk -t2 -c32, {args.duration:g} s per run ((b) and (d) {args.duration + 2:g} s), "
