@@ -1,8 +1,11 @@
-"""Fixtures shared by the unit tests: a Settings built the way main() builds it."""
+"""Fixtures shared by the unit tests: Settings built the way main() builds them, a hand-moved
+clock, and an in-process existence cache on that clock."""
 
 import pytest
 
+from symbolsrv.cache import MemoryCache
 from symbolsrv.settings import load_settings
+from tests.unit.clocks import Ticks
 
 MINIMAL_INI = {
     "symbolsrv.locations": "file:///srv/symbols",
@@ -23,3 +26,13 @@ def make_cfg():
 @pytest.fixture
 def cfg(make_cfg):
     return make_cfg()
+
+
+@pytest.fixture
+def ticks():
+    return Ticks()
+
+
+@pytest.fixture
+def cache(ticks):
+    return MemoryCache(hit_seconds=300, miss_seconds=30, max_entries=100, clock=ticks)

@@ -3,14 +3,7 @@
 import threading
 
 from symbolsrv.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
-
-
-class Ticks:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
+from tests.unit.clocks import Ticks
 
 
 def opened(failures=3, reset=30):

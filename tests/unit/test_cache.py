@@ -11,14 +11,6 @@ SIGNED_HIT = Hit("s3:private", url="https://x.test/a?X-Amz-Signature=1", max_age
 FILE_HIT = Hit("file:/srv/symbols", path="/srv/symbols/a/B/a.sym")
 
 
-class Ticks:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.mark.parametrize(
     "value, ttl",
     [(None, 30), (URL_HIT, 300), (SIGNED_HIT, 150), (Hit("s3:p", url="u", max_age_seconds=900), 300),
@@ -35,11 +27,6 @@ def test_no_cache_remembers_nothing():
 
 
 # ---------------------------------------------------------------- MemoryCache
-
-
-@pytest.fixture
-def ticks():
-    return Ticks()
 
 
 @pytest.fixture

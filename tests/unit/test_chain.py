@@ -8,7 +8,6 @@ import pytest
 
 from plugins.storage_local import LocalStorage
 from symbolsrv.breaker import CircuitBreaker
-from symbolsrv.cache import MemoryCache
 from symbolsrv.chain import StorageChain
 from symbolsrv.errors import ConfigurationError, StorageError, StorageUnavailable
 from symbolsrv.keys import SymbolKey
@@ -304,24 +303,6 @@ def test_identical_concurrent_lookups_share_one_round_trip(chains):
 
 
 # ---------------------------------------------------------------- existence cache
-
-
-class Ticks:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def ticks():
-    return Ticks()
-
-
-@pytest.fixture
-def cache(ticks):
-    return MemoryCache(hit_seconds=300, miss_seconds=30, max_entries=100, clock=ticks)
 
 
 def test_hit_is_cached_and_served_without_asking_storage(chains, cache, ticks):

@@ -7,7 +7,6 @@ passes the as-sent key only when the id was sent in another case.
 
 import pytest
 
-from symbolsrv.cache import MemoryCache
 from symbolsrv.chain import StorageChain
 from symbolsrv.errors import StorageError, StorageUnavailable
 from symbolsrv.keys import SymbolKey
@@ -41,24 +40,6 @@ class CaseSensitiveStorage:
 
     def ping(self):
         pass
-
-
-class Ticks:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def ticks():
-    return Ticks()
-
-
-@pytest.fixture
-def cache(ticks):
-    return MemoryCache(hit_seconds=300, miss_seconds=30, max_entries=100, clock=ticks)
 
 
 @pytest.fixture(params=[False, True], ids=["sequential", "concurrent"])

@@ -1,7 +1,6 @@
 """symbolsrv.misslog.MissLog on SQLite in tmp_path: exact counts, retries, the buffer limit."""
 
 import datetime as dt
-import itertools
 import threading
 import time
 
