@@ -287,3 +287,12 @@ def sqlite_miss_counts(server: SymbolsrvProcess) -> dict[tuple[str, str, str], i
         rows = conn.execute("SELECT debug_file, debug_id, symbol_file, SUM(count)"
                             " FROM missing_symbols GROUP BY debug_file, debug_id, symbol_file")
         return {tuple(row[:3]): row[3] for row in rows}
+
+
+def copy_symbol_files(shared_data, root, paths):
+    """A store at `root` holding only these `debug_file/debug_id/file` paths of shared data."""
+    for path in paths:
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shared_data / "symbols" / path, target)
+    return root

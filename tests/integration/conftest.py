@@ -173,3 +173,12 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("integration measurements")
         for line in MEASUREMENTS:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(params=["local", "s3"])
+def symbolsrv(request, start_symbolsrv, local_store):
+    """symbolsrv under waitress over the module's `local_store` directory, or over the session's
+    S3 buckets A, B, C (302s): the two ways a real client's download is tested."""
+    if request.param == "local":
+        return start_symbolsrv([local_store.resolve().as_uri()])
+    return start_symbolsrv()

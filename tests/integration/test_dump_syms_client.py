@@ -21,7 +21,6 @@ misses never are).
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -29,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.clients import dump_syms
-from tests.integration.apps import sqlite_miss_counts
+from tests.integration.apps import copy_symbol_files, sqlite_miss_counts
 
 pytestmark = pytest.mark.integration
 
@@ -70,20 +69,8 @@ def run_dump_syms(server, name: str, option: str, ident: str, work: Path) -> tup
 @pytest.fixture
 def local_store(shared_data, tmp_path) -> Path:
     """A file:// location holding only the compressed files dump_syms may fetch."""
-    root = tmp_path / "store"
-    for name, _, ident, stored in (*PDBS, PE):
-        target = root / name / ident / stored
-        target.parent.mkdir(parents=True)
-        shutil.copyfile(shared_data / "symbols" / name / ident / stored, target)
-    return root
-
-
-@pytest.fixture(params=["local", "s3"])
-def symbolsrv(request, start_symbolsrv, local_store):
-    """symbolsrv under waitress over a local directory, or over the S3 buckets (302s)."""
-    if request.param == "local":
-        return start_symbolsrv([local_store.resolve().as_uri()])
-    return start_symbolsrv()  # buckets A, B, C on the session's moto
+    paths = [f"{name}/{ident}/{stored}" for name, _, ident, stored in (*PDBS, PE)]
+    return copy_symbol_files(shared_data, tmp_path / "store", paths)
 
 
 @pytest.mark.parametrize("name, option, ident, stored", PDBS, ids=[p[0] for p in PDBS])

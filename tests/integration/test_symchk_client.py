@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.apps import sqlite_miss_counts
+from tests.integration.apps import copy_symbol_files, sqlite_miss_counts
 from tests.servers import require, require_module, unavailable
 
 pytestmark = pytest.mark.integration
@@ -137,20 +137,8 @@ def pdb_guid_age(path: Path) -> str:
 @pytest.fixture
 def local_store(shared_data, tmp_path) -> Path:
     """A file:// location holding only the compressed files symchk may fetch."""
-    root = tmp_path / "store"
-    for name, ident, stored in (*PDBS, *PES):
-        target = root / name / ident / stored
-        target.parent.mkdir(parents=True)
-        shutil.copyfile(shared_data / "symbols" / name / ident / stored, target)
-    return root
-
-
-@pytest.fixture(params=["local", "s3"])
-def symbolsrv(request, start_symbolsrv, local_store):
-    """symbolsrv under waitress over a local directory, or over the S3 buckets (302s)."""
-    if request.param == "local":
-        return start_symbolsrv([local_store.resolve().as_uri()])
-    return start_symbolsrv()  # buckets A, B, C on the session's moto
+    paths = [f"{name}/{ident}/{stored}" for name, ident, stored in (*PDBS, *PES)]
+    return copy_symbol_files(shared_data, tmp_path / "store", paths)
 
 
 @pytest.fixture
