@@ -1,5 +1,5 @@
 """Real servers on 127.0.0.1 for integration tests: moto (S3), fake-gcs-server (GCS),
-PostgreSQL, Redis.
+a static HTTP mirror (Python's http.server), PostgreSQL, Redis.
 
 Each server gets a free port and its own temporary directory, writes its log there (the log
 is quoted in the error when startup fails) and is removed on exit. The classes also offer
@@ -287,6 +287,41 @@ class FakeGcsServer(_ChildServer):
             conn.close()
 
 
+class StaticHttpServer(_ChildServer):
+    """`python -m http.server` serving the files under `directory` at `url` (GET and HEAD,
+    404 for anything else), standing in for a static mirror or upstream symbol server.
+
+    It reads the directory on every request: files added or removed while it runs are seen.
+    """
+
+    name = "http-mirror"
+    listening_line = b"Serving HTTP on"
+
+    def __init__(self, directory, port=None):
+        self.directory = os.path.abspath(directory)
+        super().__init__(port)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self):
+        # -u: the "Serving HTTP on" line is printed to stdout, which is a file here and
+        # would otherwise sit in the buffer until exit.
+        return [sys.executable, "-u", "-m", "http.server", "--bind", "127.0.0.1",
+                "--directory", self.directory, str(self.port)]
+
+    def ready(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+        try:
+            conn.request("HEAD", "/")
+            return conn.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            conn.close()
+
+
 class RedisServer(_ChildServer):
     """redis-server without persistence, at `url` (database 0)."""
 
@@ -436,6 +471,13 @@ def fake_gcs_server():
     """Yield the endpoint URL (for STORAGE_EMULATOR_HOST) of a fresh fake-gcs-server."""
     with FakeGcsServer() as server:
         yield server.endpoint
+
+
+@contextlib.contextmanager
+def static_http_server(directory):
+    """Yield the base URL of a fresh http.server serving `directory`."""
+    with StaticHttpServer(directory) as server:
+        yield server.url
 
 
 @contextlib.contextmanager
