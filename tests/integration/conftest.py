@@ -1,9 +1,11 @@
 """Fixtures for the integration tests: real servers on 127.0.0.1, symbolsrv in a subprocess.
 
 Session-wide: one moto server holding shared/data/symbols in three buckets (tests/integration/
-s3data.py), one PostgreSQL cluster (a fresh database per test). Per test: `start_symbolsrv(...)`
-starts symbolsrv under waitress with the caller's locations and database, and stops it with
-SIGTERM at the end, asserting it exits within a few seconds.
+s3data.py), one fake-gcs-server (started on first use), one PostgreSQL cluster (a fresh
+database per test). Per test: `start_symbolsrv(...)` starts symbolsrv under waitress with the
+caller's locations and database, and stops it with SIGTERM at the end, asserting it exits
+within a few seconds; `serve_directory(kind, dir)` puts a directory into a fresh store of each
+kind (tests/integration/stores.py), and `symbolsrv` runs a real client's test once per kind.
 
 Outside CI a missing server or data directory skips with the reason; under CI=true it fails.
 """
@@ -25,7 +27,22 @@ from tests.data import (
 )
 from tests.integration.apps import MEASUREMENTS, STOP_TIMEOUT, SymbolsrvProcess
 from tests.integration.s3data import SymbolBuckets, s3_client
-from tests.servers import MotoServer, PostgresServer, aws_env, require_module
+from tests.integration.stores import (
+    STORE_KINDS,
+    fresh_bucket_name,
+    gcs_client,
+    upload_to_gcs,
+    upload_to_s3,
+)
+from tests.servers import (
+    FakeGcsServer,
+    MotoServer,
+    PostgresServer,
+    StaticHttpServer,
+    aws_env,
+    gcs_env,
+    require_module,
+)
 
 # ------------------------------------------------------------------------------ data
 
@@ -65,6 +82,24 @@ def symbol_buckets(moto, shared_data, workload) -> SymbolBuckets:
     buckets = SymbolBuckets.split(shared_data / "symbols", [(w.label, w.detail) for w in workload])
     buckets.upload(s3_client(moto.endpoint))
     return buckets
+
+
+# ------------------------------------------------------------------------------ GCS
+
+
+@pytest.fixture(scope="session")
+def fake_gcs():
+    """A fake-gcs-server for the whole session, with an in-memory backend (a fresh bucket per
+    use)."""
+    require_module("google.cloud.storage", "to fill the GCS emulator")
+    server = FakeGcsServer()
+    try:
+        server.start()
+    except BaseException:
+        server.close()
+        raise
+    yield server
+    server.close()
 
 
 # ------------------------------------------------------------------------------ PostgreSQL
@@ -175,10 +210,52 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(line)
 
 
-@pytest.fixture(params=["local", "s3"])
-def symbolsrv(request, start_symbolsrv, local_store):
-    """symbolsrv under waitress over the module's `local_store` directory, or over the session's
-    S3 buckets A, B, C (302s): the two ways a real client's download is tested."""
-    if request.param == "local":
-        return start_symbolsrv([local_store.resolve().as_uri()])
-    return start_symbolsrv()
+@pytest.fixture
+def serve_directory(request):
+    """serve_directory(kind, directory) -> (locations, env)
+
+    The files under `directory` in a fresh store of `kind` (tests/integration/stores.py:
+    "local", "s3", "gcs" or "http"), as symbolsrv's locations and the environment its process
+    needs. The session moto or fake-gcs-server is asked for only when its kind is, so a
+    missing emulator skips (fails under CI=true) only the tests of that kind. HTTP mirrors are
+    stopped at teardown.
+    """
+    mirrors: list[StaticHttpServer] = []
+
+    def serve(kind: str, directory: Path) -> tuple[list[str], dict[str, str]]:
+        if kind == "local":
+            return [directory.resolve().as_uri()], {}
+        if kind == "s3":
+            moto = request.getfixturevalue("moto")
+            bucket = fresh_bucket_name(kind)
+            upload_to_s3(s3_client(moto.endpoint), bucket, directory)
+            return [f"s3://{bucket}"], aws_env(moto.endpoint)
+        if kind == "gcs":
+            gcs = request.getfixturevalue("fake_gcs")
+            bucket = fresh_bucket_name(kind)
+            upload_to_gcs(gcs_client(gcs.endpoint), bucket, directory)
+            # anonymous=true: no credentials looked up whatever this machine has; the public
+            # object URL is the emulator's (symbolsrv's client follows STORAGE_EMULATOR_HOST).
+            return [f"gs://{bucket}?anonymous=true"], gcs_env(gcs.endpoint)
+        if kind == "http":
+            mirror = StaticHttpServer(directory)
+            mirrors.append(mirror)
+            mirror.start()
+            return [mirror.url + "/"], {}
+        raise ValueError(f"unknown store kind {kind!r}; expected one of {STORE_KINDS}")
+
+    yield serve
+    for mirror in mirrors:
+        mirror.close()
+
+
+@pytest.fixture(params=STORE_KINDS)
+def symbolsrv(request, start_symbolsrv, local_store, serve_directory):
+    """symbolsrv under waitress over the module's `local_store` directory, once per store kind:
+    the directory itself (200 with the bytes), the session's S3 buckets A, B, C (302 to a
+    public or presigned URL), or the directory's files in a fresh GCS bucket or behind an HTTP
+    mirror (302 to the emulator's or the mirror's URL)."""
+    if request.param == "s3":
+        return start_symbolsrv()
+    locations, env = serve_directory(request.param, local_store)
+    return start_symbolsrv(locations, env=env)
