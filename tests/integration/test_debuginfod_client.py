@@ -1,8 +1,12 @@
 """Real debuginfod clients against symbolsrv under waitress: elfutils' debuginfod-find and gdb.
 
 A tiny C program is built here with a GNU build id, its debug info split off with objcopy,
-and the `.debug` file put into a file:// store in the debuginfod layout
-(`buildid/<id>/debuginfo`). The clients know nothing but DEBUGINFOD_URLS=<symbolsrv>.
+and the `.debug` file and the stripped program put into a store in the debuginfod layout
+(`buildid/<id>/debuginfo`, `buildid/<id>/executable`), once per store kind
+(tests/integration/stores.py): a file:// directory (symbolsrv answers 200 with the bytes), a
+bucket on moto (S3) or on fake-gcs-server (GCS), or an http.server mirror; from the last three
+symbolsrv answers 302 and the client's libcurl follows it. The clients know nothing but
+DEBUGINFOD_URLS=<symbolsrv>.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.apps import STOP_TIMEOUT, SymbolsrvProcess
+from tests.integration.stores import STORE_KINDS
 from tests.servers import require
 
 pytestmark = pytest.mark.integration
@@ -74,15 +79,17 @@ def program(tmp_path):
     return stripped, build / "hello.debug", identity
 
 
-@pytest.fixture
-def debuginfod_symbolsrv(tmp_path, program):
-    """symbolsrv under waitress over a file:// store holding the program's debug info."""
+@pytest.fixture(params=STORE_KINDS)
+def debuginfod_symbolsrv(request, tmp_path, program, serve_directory):
+    """symbolsrv under waitress over a store of each kind holding the program's debug info
+    and the program itself."""
     stripped, debug, identity = program
     store = tmp_path / "store"
     (store / "buildid" / identity).mkdir(parents=True)
     (store / "buildid" / identity / "debuginfo").write_bytes(debug.read_bytes())
     (store / "buildid" / identity / "executable").write_bytes(stripped.read_bytes())
-    server = SymbolsrvProcess([store.as_uri()], name="debuginfod")
+    locations, env = serve_directory(request.param, store)
+    server = SymbolsrvProcess(locations, env=env, name="debuginfod")
     try:
         server.start()
         yield server
@@ -122,7 +129,7 @@ def test_debuginfod_find_fetches_the_debug_info_byte_for_byte(debuginfod_symbols
 
 def test_gdb_finds_the_symbols_through_symbolsrv(debuginfod_symbolsrv, program, tmp_path):
     gdb = require("gdb", "as the debuginfod client")
-    stripped, _, identity = program
+    stripped, debug, identity = program
     env = client_env(debuginfod_symbolsrv, tmp_path / "cache-gdb")
 
     # Without the server, the stripped program has no debug info: only ELF symbols.
@@ -139,3 +146,4 @@ def test_gdb_finds_the_symbols_through_symbolsrv(debuginfod_symbolsrv, program, 
     assert "int symbolsrv_debuginfod_probe(int);" in after.stdout, after.stdout
     cached = tmp_path / "cache-gdb" / identity / "debuginfo"
     assert cached.is_file(), sorted(p.name for p in (tmp_path / "cache-gdb").iterdir())
+    assert cached.read_bytes() == debug.read_bytes()

@@ -11,11 +11,13 @@ CAB stays a CAB, saved under the uncompressed name `<cache>/<name>.pdb/<id>/<nam
 unpacks it and writes the Breakpad .sym. With the `SRV*…*http://host/` form of its --help
 (trailing slash) it asks for `//<name>.pdb/…`; waitress folds the leading `//`.
 
-symbolsrv runs under waitress over (a) a local directory holding only the `.pd_`/`.ex_` and
-(b) the session's S3 buckets on moto (302 to a public or presigned URL). The test checks the
-file dump_syms saved is byte for byte the stored one, the .sym it made names the right
-module, the access log shows both HEADs before the GET, and no miss row was logged (HEAD
-misses never are).
+symbolsrv runs under waitress over each kind of store (the `symbolsrv` fixture, conftest.py):
+(a) a local directory holding only the `.pd_`/`.ex_` (200 with the bytes), (b) the session's
+S3 buckets on moto (302 to a public or presigned URL), (c) those files in a bucket on
+fake-gcs-server and (d) behind an http.server mirror (302 to the emulator's or the mirror's
+URL, which dump_syms follows). The test checks the file dump_syms saved is byte for byte the
+stored one, the .sym it made names the right module, the access log shows both HEADs before
+the GET, and no miss row was logged (HEAD misses never are).
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ def access_lines(server, wanted: int, timeout: float = 5.0) -> list[tuple[str, s
         if len(lines) >= wanted or time.monotonic() > deadline:
             return lines
         time.sleep(0.05)
+
+
+def get_status(server) -> int:
+    """A hit's GET status: the bytes from a file:// location, else a redirect."""
+    return 200 if server.locations[0].startswith("file:") else 302
 
 
 def run_dump_syms(server, name: str, option: str, ident: str, work: Path) -> tuple[Path, Path]:
@@ -89,14 +96,13 @@ def test_dump_syms_downloads_a_compressed_pdb_through_symbolsrv(
     base = f"/{name}/{ident}/"
     lines = access_lines(symbolsrv, 3)
     assert sorted(lines[:2]) == [("HEAD", base + stored, 200), ("HEAD", base + name, 404)], lines
-    get_status = 200 if symbolsrv.locations[0].startswith("file:") else 302
-    assert lines[2:] == [("GET", base + stored, get_status)], lines
+    assert lines[2:] == [("GET", base + stored, get_status(symbolsrv))], lines
     assert sqlite_miss_counts(symbolsrv) == {}
 
 
-def test_dump_syms_downloads_a_pe_by_code_id_through_symbolsrv(start_symbolsrv, local_store,
-                                                              shared_data, tmp_path):
-    server = start_symbolsrv([local_store.resolve().as_uri()])
+def test_dump_syms_downloads_a_pe_by_code_id_through_symbolsrv(symbolsrv, shared_data,
+                                                              tmp_path):
+    server = symbolsrv
     name, option, ident, stored = PE
     work = tmp_path / "work"
     work.mkdir()
@@ -110,7 +116,7 @@ def test_dump_syms_downloads_a_pe_by_code_id_through_symbolsrv(start_symbolsrv, 
     lines = access_lines(server, 3)
     pe_lines = [line for line in lines if line[1].startswith(base)]
     assert sorted(pe_lines[:2]) == [("HEAD", base + stored, 200), ("HEAD", base + name, 404)]
-    assert pe_lines[2:] == [("GET", base + stored, 200)], lines
+    assert pe_lines[2:] == [("GET", base + stored, get_status(server))], lines
     # It then looks for the PE's own PDB, which is not stored: HEAD misses, never logged.
     assert all(method == "HEAD" for method, path, _ in lines if not path.startswith(base))
     assert sqlite_miss_counts(server) == {}

@@ -16,10 +16,13 @@ then runs `cabextract <file>` through os.system, which unpacks the CAB there whe
 (Debian package `cabextract`) is on PATH and just prints "not found" otherwise. It exits 0
 whether or not anything was found: the tests judge by the files and the access log.
 
-symbolsrv runs under waitress over (a) a local directory holding only the stored compressed files
-and (b) the session's S3 buckets on moto (302 to a public or presigned URL). The tests check that
-the file symchk saved is byte for byte the stored one, that the PDB it unpacked is the one asked
-for (pdbparse reads its GUID and age), and what the access log shows.
+symbolsrv runs under waitress over each kind of store (the `symbolsrv` fixture, conftest.py):
+(a) a local directory holding only the stored compressed files (200 with the bytes), (b) the
+session's S3 buckets on moto (302 to a public or presigned URL), (c) those files in a bucket
+on fake-gcs-server and (d) behind an http.server mirror (302 to the emulator's or the mirror's
+URL). The tests check that the file symchk saved is byte for byte the stored one, that the PDB
+it unpacked is the one asked for (pdbparse reads its GUID and age), and what the access log
+shows.
 """
 
 from __future__ import annotations
@@ -203,11 +206,11 @@ def test_symchk_downloads_a_pe_named_by_its_own_header(symbolsrv, shared_data, t
     assert sqlite_miss_counts(symbolsrv) == {}
 
 
-def test_symchk_asks_for_the_pdb_named_by_the_pe_and_gets_404s(start_symbolsrv, local_store,
-                                                              shared_data, tmp_path, work):
+def test_symchk_asks_for_the_pdb_named_by_the_pe_and_gets_404s(symbolsrv, shared_data,
+                                                              tmp_path, work):
     """-e reads the CodeView record of firefox.exe: its PDB is not stored, so both names 404
     (symchk prints the errors and saves nothing), and those GET misses are logged."""
-    server = start_symbolsrv([local_store.resolve().as_uri()])
+    server = symbolsrv
     pe = unpack_pe(shared_data, *PES[0], tmp_path / "pe")
     out = run_symchk(server, work, "-e", str(pe))
 
