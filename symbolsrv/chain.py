@@ -18,6 +18,7 @@ from symbolsrv.breaker import CircuitBreaker
 from symbolsrv.cache import MISSING, NoCache
 from symbolsrv.errors import ConfigurationError, StorageError, StorageUnavailable
 from symbolsrv.keys import SymbolKey
+from symbolsrv.placement import Placement, split_placement
 from symbolsrv.singleflight import SingleFlight
 from symbolsrv.storage import Hit, Storage
 
@@ -52,9 +53,16 @@ class StorageChain:
         breaker_failures: int = 0,
         breaker_reset_seconds: float = 30.0,
         observer=_no_observer,
+        placements: Sequence[Placement] | None = None,
     ):
+        """`placements` holds each location's layout and casing, regular then try ones, in
+        order; None means the default (flat, casing=auto) for all."""
         self.regular = tuple(regular)
         self.try_ = tuple(try_)
+        placements = tuple(placements) if placements is not None else (Placement(),) * len(self.all)
+        if len(placements) != len(self.all):
+            raise ValueError("one placement per location")
+        self.placements = {id(s): p for s, p in zip(self.all, placements)}
         self.cache = cache if cache is not None else NoCache()
         self.deadline_seconds = deadline_seconds
         # observer(location, outcome, seconds) after every storage answer: metrics hook it.
@@ -73,17 +81,25 @@ class StorageChain:
     def from_locations(cls, cfg, pm, cache=None) -> "StorageChain":
         """Build one storage per configured location URL through the storage hook."""
 
+        placements: list[Placement] = []
+
         def build(location: str) -> Storage:
-            storage = pm.hook.symbolsrv_storage_for(location=location, cfg=cfg)
+            # layout= and casing= are core's (symbolsrv/placement.py); the rest is the plugin's.
+            plugin_location, placement = split_placement(location)
+            storage = pm.hook.symbolsrv_storage_for(location=plugin_location, cfg=cfg)
             if storage is None:
                 raise ConfigurationError(
                     f"no plugin handles location {location!r}; is its plugin in symbolsrv.plugins?"
                 )
+            placements.append(placement)
             return storage
 
+        regular = [build(loc) for loc in cfg.locations]
+        try_ = [build(loc) for loc in cfg.try_locations]
         return cls(
-            [build(loc) for loc in cfg.locations],
-            [build(loc) for loc in cfg.try_locations],
+            regular,
+            try_,
+            placements=placements,
             cache=cache,
             concurrent=cfg.concurrent_lookups,
             deadline_seconds=cfg.lookup_deadline_seconds,
@@ -97,6 +113,9 @@ class StorageChain:
 
     def breaker(self, storage: Storage) -> CircuitBreaker:
         return self.breakers[id(storage)]
+
+    def placement(self, storage: Storage) -> Placement:
+        return self.placements[id(storage)]
 
     @staticmethod
     def cache_key(key: SymbolKey, include_try: bool) -> str:
@@ -128,12 +147,12 @@ class StorageChain:
         (and the lookup runs on its own, outside single-flight, so the trace is its own).
 
         `alternate` is the key as the client spelled it when that differs from `key` (a
-        mixed-case id, field case C-02): each location is asked for `key` first and, only
-        when it says absent, for `alternate`, in the same per-location task, so ranking and
-        concurrency are unchanged and a location costs at most two probes. A hit of either
-        spelling is cached under `key`'s cache key (it names the same object); a miss of
-        both under miss_cache_key(), because a miss of `key` alone says nothing about
-        `alternate` and must not hide it.
+        mixed-case id, field case C-02). Each location is asked for the forms its placement
+        names (symbolsrv/placement.py; by default `key`, then `alternate`) in order, in the
+        same per-location task, so ranking and concurrency are unchanged. A hit of any form
+        is cached under `key`'s cache key (it names the same object); a miss under
+        miss_cache_key(), because a miss of `key` alone says nothing about `alternate` and
+        must not hide it.
         """
         if alternate == key:
             alternate = None
@@ -220,12 +239,15 @@ class StorageChain:
         outcome = "hit"
         try:
             try:
-                hit = storage.locate(key)
-                if hit is None and alternate is not None:
-                    # Canonical spelling first, then the id byte for byte as the client sent
-                    # it (a case-sensitive mirror storing `%08X%x` code ids, field case C-02).
-                    hit = storage.locate(alternate)
-                    outcome = "hit (as sent)"
+                # Each form this location may store the key under, in order (its casing and
+                # layout; by default the canonical id, then the id byte for byte as the client
+                # sent it: a case-sensitive mirror storing `%08X%x` code ids, field case C-02).
+                hit = None
+                for form, stored in self.placement(storage).stored_keys(key, alternate):
+                    hit = storage.locate(stored)
+                    if hit is not None:
+                        outcome = f"hit ({form})" if form else "hit"
+                        break
             except StorageError:
                 raise
             except Exception as exc:

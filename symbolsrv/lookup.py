@@ -168,7 +168,7 @@ class Resolver:
 
 def as_sent_key(key: SymbolKey, segments: tuple[str, ...]) -> SymbolKey | None:
     """The key with the debug id byte for byte as the client sent it, when that differs from
-    the canonical (upper-cased) id only by case; otherwise None.
+    the canonical id (upper-cased; lower-cased for debuginfod) only by case; otherwise None.
 
     Field case C-02: a case-sensitive mirror may store a PE code id as `%08X%x` produces it
     (`61015E74442b000`). The id is the path's next-to-last segment in every URL form the
@@ -178,6 +178,6 @@ def as_sent_key(key: SymbolKey, segments: tuple[str, ...]) -> SymbolKey | None:
     if len(segments) < 3:
         return None
     sent = segments[-2]
-    if sent == key.debug_id or sent.upper() != key.debug_id:
+    if sent == key.debug_id or sent.upper() != key.debug_id.upper():
         return None
     return SymbolKey(key.debug_file, sent, key.symbol_file)

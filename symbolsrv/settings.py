@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 from pyramid.settings import asbool, aslist
 
 from symbolsrv.errors import ConfigurationError
+from symbolsrv.location_sections import Sections, expand_location
 
 REQUIRED = object()
 
@@ -82,7 +83,8 @@ class Row:
 
 SETTINGS: tuple[Row, ...] = (
     Row("symbolsrv.locations", "locations", _list, REQUIRED, "whitespace-separated URLs",
-        "Ordered storage locations (file://, s3://); the first that holds a key wins."),
+        "Ordered storage locations (file://, s3://, gs://, http(s)://, or the name of a "
+        "[location:<name>] section); the first that holds a key wins."),
     Row("symbolsrv.try_locations", "try_locations", _list, "", "whitespace-separated URLs",
         "Locations for try builds, searched after all regular ones for /try/… or ?try."),
     Row("symbolsrv.plugins", "plugins", _list, DEFAULT_PLUGINS, "dotted module names",
@@ -154,8 +156,12 @@ class Settings:
     sqlalchemy: Mapping[str, str] = field(default_factory=dict)
 
 
-def load_settings(raw: Mapping[str, Any]) -> Settings:
-    """Convert the INI settings; raise ConfigurationError naming the key, value and expectation."""
+def load_settings(raw: Mapping[str, Any], sections: Sections | None = None) -> Settings:
+    """Convert the INI settings; raise ConfigurationError naming the key, value and expectation.
+
+    `sections` are the INI file's `[location:<name>]` sections (location_sections.py): a
+    location entry naming one becomes that section's URL with its options.
+    """
     known = {row.key for row in SETTINGS}
     unknown = sorted(k for k in raw if k.startswith("symbolsrv.") and k not in known)
     if unknown:
@@ -173,5 +179,7 @@ def load_settings(raw: Mapping[str, Any]) -> Settings:
             ) from None
     if not values["locations"]:
         raise ConfigurationError("symbolsrv.locations is empty: configure at least one location")
+    for attr in ("locations", "try_locations"):
+        values[attr] = tuple(expand_location(entry, sections or {}) for entry in values[attr])
     values["sqlalchemy"] = {k: str(v) for k, v in raw.items() if k.startswith("sqlalchemy.")}
     return Settings(**values)

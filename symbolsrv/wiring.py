@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from symbolsrv import db
 from symbolsrv.cache import make_cache
 from symbolsrv.chain import StorageChain
+from symbolsrv.location_sections import read_location_sections
 from symbolsrv.metrics import Metrics
 from symbolsrv.plugin_manager import make_plugin_manager
 from symbolsrv.settings import Settings, load_settings
@@ -32,13 +33,16 @@ class Parts:
         self.engine.dispose()
 
 
-def build(settings: Mapping[str, Any]) -> Parts:
+def build(settings: Mapping[str, Any], ini_file: str | None = None) -> Parts:
     """Check the settings and build plugins, chain and engine.
+
+    `ini_file` is the INI file the settings came from: its `[location:<name>]` sections
+    describe locations named in symbolsrv.locations (symbolsrv/location_sections.py).
 
     Raises ConfigurationError (a bad setting, an unimportable plugin, a location no plugin
     handles, an unsupported database) before anything connects.
     """
-    cfg = load_settings(settings)
+    cfg = load_settings(settings, read_location_sections(ini_file))
     pm = make_plugin_manager(cfg.plugins)
     metrics = Metrics()
     chain = StorageChain.from_locations(cfg, pm, cache=make_cache(cfg))

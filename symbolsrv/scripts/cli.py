@@ -30,7 +30,8 @@ from symbolsrv.errors import ConfigurationError, StorageError, SymbolsrvError
 from symbolsrv.codeids import CodeIdIndex
 from symbolsrv.lookup import ERROR, HIT, IGNORED, MISS, REDIRECT, REJECTED, Answer, Resolver
 from symbolsrv.query import parse_query
-from symbolsrv.settings import load_settings
+from symbolsrv.location_sections import read_location_sections
+from symbolsrv.settings import Settings, load_settings
 
 PROGRESS_EVERY = 100_000  # rows between progress lines of `missing` (on a terminal only)
 
@@ -51,6 +52,11 @@ def read_settings(config_uri: str) -> dict:
         raise ConfigurationError(f"cannot read {config_uri}: {message}") from None
 
 
+def load_config(config_uri: str) -> Settings:
+    """The checked Settings of an INI file, its [location:<name>] sections included."""
+    return load_settings(read_settings(config_uri), read_location_sections(config_uri))
+
+
 def _one_line(exc: BaseException, limit: int = 300) -> str:
     """A short, single-line reason (driver errors carry SQL and a URL to the docs)."""
     original = getattr(exc, "orig", None) or exc
@@ -67,7 +73,7 @@ def _count(items, noun: str) -> str:
 
 
 def check(args) -> int:
-    parts = wiring.build(read_settings(args.config_uri))
+    parts = wiring.build(read_settings(args.config_uri), args.config_uri)
     try:
         results: list[bool] = []
 
@@ -145,7 +151,7 @@ def status_of(answer: Answer) -> str:
 
 
 def lookup(args) -> int:
-    parts = wiring.build(read_settings(args.config_uri))
+    parts = wiring.build(read_settings(args.config_uri), args.config_uri)
     try:
         path_info, query_string = path_info_of(args.path)
         query = parse_query(query_string)
@@ -205,7 +211,7 @@ def _date(value: str) -> dt.date:
 
 
 def missing(args) -> int:
-    cfg = load_settings(read_settings(args.config_uri))
+    cfg = load_config(args.config_uri)
     engine = db.make_engine(cfg)
     try:
         today = dt.datetime.now(dt.timezone.utc).date()
@@ -229,7 +235,7 @@ def missing(args) -> int:
 
 
 def initdb(args) -> int:
-    cfg = load_settings(read_settings(args.config_uri))
+    cfg = load_config(args.config_uri)
     engine = db.make_engine(cfg)
     try:
         db.create_tables(engine)

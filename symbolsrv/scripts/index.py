@@ -19,7 +19,6 @@ it alone: `python -m symbolsrv.scripts.index <ini>`.
 from __future__ import annotations
 
 import argparse
-import configparser
 import logging
 import sys
 import time
@@ -27,13 +26,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from pyramid.paster import get_appsettings, setup_logging
 from sqlalchemy.exc import SQLAlchemyError
 
 from symbolsrv import db, wiring
 from symbolsrv.codeids import HEAD_BYTES, CodeIdIndex, IndexedObject, location_id, parse_sym_head
-from symbolsrv.errors import BadPath, ConfigurationError, StorageError, SymbolsrvError
+from symbolsrv.errors import BadPath, StorageError, SymbolsrvError
 from symbolsrv.keys import check_name
+from symbolsrv.placement import split_placement
+from symbolsrv.scripts.cli import read_settings
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,10 @@ def index_location(index: CodeIdIndex, storage, url: str, label: str, *, full: b
             and callable(getattr(storage, "read_head", None))):
         result.skipped = "cannot list"
         return result
+    layout = split_placement(url)[1].layout
+    if layout != "flat":
+        result.skipped = f"layout={layout} (only flat stores are indexed)"
+        return result
     location = location_id(url)
     known = index.known(location)
     seen: set[str] = set()
@@ -230,18 +234,8 @@ def index_location(index: CodeIdIndex, storage, url: str, label: str, *, full: b
 # ------------------------------------------------------------------ the command
 
 
-def _read_settings(config_uri: str) -> dict:
-    """The [app:main] settings of an INI file, with its logging set up (as cli.read_settings)."""
-    try:
-        setup_logging(config_uri)
-        return dict(get_appsettings(config_uri))
-    except (OSError, LookupError, ValueError, configparser.Error) as exc:
-        message = " ".join(str(exc).split())
-        raise ConfigurationError(f"cannot read {config_uri}: {message}") from None
-
-
 def run(args) -> int:
-    parts = wiring.build(_read_settings(args.config_uri))
+    parts = wiring.build(read_settings(args.config_uri), args.config_uri)
     try:
         db.create_tables(parts.engine)
         cfg = parts.cfg

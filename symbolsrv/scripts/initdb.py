@@ -9,6 +9,7 @@ from pyramid.paster import get_appsettings, setup_logging
 
 from symbolsrv import db
 from symbolsrv.errors import SymbolsrvError
+from symbolsrv.location_sections import read_location_sections
 from symbolsrv.settings import load_settings
 
 
@@ -18,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         setup_logging(args.config_uri)
-        cfg = load_settings(get_appsettings(args.config_uri))
+        cfg = load_settings(get_appsettings(args.config_uri),
+                            read_location_sections(args.config_uri))
         engine = db.make_engine(cfg)
         db.create_tables(engine)
     except SymbolsrvError as exc:

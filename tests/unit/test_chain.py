@@ -137,11 +137,16 @@ def test_from_locations_builds_one_storage_per_location_in_order(make_cfg, tmp_p
     assert [s.name for s in chain.try_] == [f"file:{tmp_path}/try"]
 
 
-@pytest.mark.parametrize("location", ["ftp://symbols.example.test/v1", "azure://container/v1", "bucket/v1"])
+@pytest.mark.parametrize("location", ["ftp://symbols.example.test/v1", "azure://container/v1"])
 def test_location_no_plugin_handles_is_a_configuration_error(make_cfg, location):
     cfg = make_cfg({"symbolsrv.locations": location})
     with pytest.raises(ConfigurationError, match="no plugin handles location"):
         StorageChain.from_locations(cfg, make_plugin_manager(cfg.plugins))
+
+
+def test_location_without_a_scheme_is_a_configuration_error(make_cfg):
+    with pytest.raises(ConfigurationError, match=r"'bucket/v1' is not a URL \(scheme://"):
+        make_cfg({"symbolsrv.locations": "bucket/v1"})
 
 
 def test_unknown_scheme_in_try_locations_is_a_configuration_error(make_cfg):

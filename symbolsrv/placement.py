@@ -1,0 +1,140 @@
+"""Where one location keeps a key: its layout and the casing of the names it stores.
+
+Two options every storage plugin gets for free: core takes them out of the location URL's
+query string before the plugin sees the URL, and the chain asks the plugin for the stored
+forms of a key in order (the first hit wins; at most one probe per distinct form).
+
+    layout=flat        <debug_file>/<debug_id>/<symbol_file>: Breakpad, Tecken, a SymStore
+                       single-tier store, a debuginfod-style `buildid/<id>/debuginfo` tree
+    layout=index2      SymStore's two-tier store (it has an index2.txt): a directory named by
+                       the first two characters of debug_file in front, `xu/xul.pdb/<id>/xul.pdb`
+                       (one character when the second is a dot: `a/a.pdb/<id>/a.pdb`)
+    layout=debuginfod  only debuginfod requests (`/buildid/<id>/debuginfo|executable`) are
+                       looked up here; every other key is absent without a probe
+
+    casing=auto        the key as the URL-rewrite plugins made it (debug id upper-cased; a
+                       debuginfod id lower-cased), then, if different, the id exactly as the
+                       client sent it (field case C-02)
+    casing=as-is       the path exactly as the client sent it
+    casing=upper-id    the debug id upper-cased, names as sent
+    casing=lower       the whole path lower-cased (stores written by a case-folding tool)
+    casing=upper-id,lower   a comma-separated list: each form in order
+
+Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from symbolsrv.errors import ConfigurationError
+from symbolsrv.keys import SymbolKey
+
+LAYOUTS = ("flat", "index2", "debuginfod")
+CASINGS = ("auto", "as-is", "upper-id", "lower")
+OPTIONS = ("layout", "casing")
+DEBUGINFOD_PREFIX = "buildid"  # plugins.rewrite_debuginfod's keys: buildid/<id>/debuginfo
+
+# Names of the forms in a lookup trace: "hit (as sent)", "hit (lower)".
+_AS_SENT = "as sent"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey(SymbolKey):
+    """A key as one location stores it: names in that location's case, and, for a two-tier
+    store, the directory in front. Storage plugins only read `path` and `quoted_path`."""
+
+    directory: str = ""
+
+    @property
+    def path(self) -> str:
+        names = f"{self.debug_file}/{self.debug_id}/{self.symbol_file}"
+        return f"{self.directory}/{names}" if self.directory else names
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    layout: str = "flat"
+    casing: tuple[str, ...] = ("auto",)
+
+    @property
+    def is_default(self) -> bool:
+        return self.layout == "flat" and self.casing == ("auto",)
+
+    def stored_keys(self, key: SymbolKey, sent: SymbolKey | None = None) -> list[tuple[str, SymbolKey]]:
+        """The (form name, stored key) pairs to probe for `key`, in order, without repeats.
+
+        `sent` is the key as the client spelled it when that differs from `key` (see
+        lookup.as_sent_key); None means the client sent `key` itself. The first form's name
+        is "" (a plain hit); later ones name themselves in traces.
+        """
+        if self.layout == "debuginfod" and key.debug_file != DEBUGINFOD_PREFIX:
+            return []
+        sent = sent or key
+        forms: list[tuple[str, SymbolKey]] = []
+        for casing in self.casing:
+            if casing == "auto":
+                forms += [("", key), (_AS_SENT, sent)]
+            elif casing == "as-is":
+                forms.append((_AS_SENT, sent))
+            elif casing == "upper-id":
+                forms.append(("upper-id", SymbolKey(sent.debug_file, sent.debug_id.upper(),
+                                                    sent.symbol_file)))
+            else:  # lower
+                forms.append(("lower", SymbolKey(sent.debug_file.lower(), sent.debug_id.lower(),
+                                                 sent.symbol_file.lower())))
+        stored: list[tuple[str, SymbolKey]] = []
+        seen: set[str] = set()
+        for name, form in forms:
+            placed = self._lay_out(form)
+            if placed.path not in seen:
+                seen.add(placed.path)
+                stored.append(("" if not stored else name, placed))
+        return stored
+
+    def _lay_out(self, key: SymbolKey) -> SymbolKey:
+        if self.layout != "index2":
+            return key
+        directory = key.debug_file[:2]
+        if len(directory) == 2 and directory[1] == ".":
+            directory = directory[:1]
+        return StoredKey(key.debug_file, key.debug_id, key.symbol_file, directory)
+
+
+def split_placement(location: str) -> tuple[str, Placement]:
+    """Take `layout` and `casing` out of a location URL's query string.
+
+    Returns the URL the storage plugin sees (its own options only) and the Placement. Raises
+    ConfigurationError naming the location for an unknown layout or casing.
+    """
+    url = urlsplit(location)
+    if not url.query:
+        return location, Placement()
+    pairs = parse_qsl(url.query, keep_blank_values=True)
+    ours = {name: value for name, value in pairs if name in OPTIONS}
+    if not ours:
+        return location, Placement()
+    for name in OPTIONS:
+        if sum(1 for n, _ in pairs if n == name) > 1:
+            raise ConfigurationError(f"{_shown(url)!r}: option {name!r} given twice")
+    layout = ours.get("layout", "flat")
+    if layout not in LAYOUTS:
+        raise ConfigurationError(
+            f"{_shown(url)!r}: bad value for layout: {layout!r} (one of: {', '.join(LAYOUTS)})"
+        )
+    casing = tuple(part.strip() for part in ours.get("casing", "auto").split(","))
+    bad = [part for part in casing if part not in CASINGS]
+    if bad or not casing:
+        raise ConfigurationError(
+            f"{_shown(url)!r}: bad value for casing: {ours['casing']!r} "
+            f"(one or more of: {', '.join(CASINGS)}, comma-separated)"
+        )
+    rest = urlencode([(n, v) for n, v in pairs if n not in OPTIONS])
+    return urlunsplit(url._replace(query=rest)), Placement(layout, casing)
+
+
+def _shown(url) -> str:
+    """The location without credentials, for messages."""
+    netloc = url.netloc.rpartition("@")[2]
+    return urlunsplit(url._replace(netloc=netloc, query=""))

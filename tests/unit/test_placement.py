@@ -1,0 +1,114 @@
+"""Per-location layout and casing (symbolsrv/placement.py): which stored paths a key is asked
+for, in which order, and the option parsing core does before a plugin sees the URL."""
+
+from __future__ import annotations
+
+import pytest
+
+from symbolsrv.errors import ConfigurationError
+from symbolsrv.keys import SymbolKey
+from symbolsrv.placement import Placement, split_placement
+
+KEY = SymbolKey("XUL.pdb", "44E4EC8C2F41492B9369D6B9A059577C2", "XUL.sym")
+SENT = SymbolKey("XUL.pdb", "44e4ec8c2f41492b9369d6b9a059577c2", "XUL.sym")
+BUILDID = SymbolKey("buildid", "0123456789abcdef0123456789abcdef01234567", "debuginfo")
+
+
+def paths(placement: Placement, key=KEY, sent=None):
+    return [(form, stored.path) for form, stored in placement.stored_keys(key, sent)]
+
+
+def test_default_asks_the_canonical_key_then_the_id_as_sent():
+    assert paths(Placement(), KEY, SENT) == [
+        ("", "XUL.pdb/44E4EC8C2F41492B9369D6B9A059577C2/XUL.sym"),
+        ("as sent", "XUL.pdb/44e4ec8c2f41492b9369d6b9a059577c2/XUL.sym"),
+    ]
+
+
+def test_default_asks_once_when_the_client_sent_the_canonical_key():
+    assert paths(Placement(), KEY, None) == [("", "XUL.pdb/44E4EC8C2F41492B9369D6B9A059577C2/XUL.sym")]
+
+
+@pytest.mark.parametrize("casing, sent, expected", [
+    (("as-is",), SENT, ["XUL.pdb/44e4ec8c2f41492b9369d6b9a059577c2/XUL.sym"]),
+    (("as-is",), None, ["XUL.pdb/44E4EC8C2F41492B9369D6B9A059577C2/XUL.sym"]),
+    (("upper-id",), SENT, ["XUL.pdb/44E4EC8C2F41492B9369D6B9A059577C2/XUL.sym"]),
+    (("lower",), SENT, ["xul.pdb/44e4ec8c2f41492b9369d6b9a059577c2/xul.sym"]),
+    (("lower",), None, ["xul.pdb/44e4ec8c2f41492b9369d6b9a059577c2/xul.sym"]),
+    # A list: each distinct form once, in order.
+    (("upper-id", "lower"), SENT, ["XUL.pdb/44E4EC8C2F41492B9369D6B9A059577C2/XUL.sym",
+                                   "xul.pdb/44e4ec8c2f41492b9369d6b9a059577c2/xul.sym"]),
+    (("upper-id", "as-is", "auto"), None, ["XUL.pdb/44E4EC8C2F41492B9369D6B9A059577C2/XUL.sym"]),
+])
+def test_casing_forms(casing, sent, expected):
+    assert [p for _, p in paths(Placement("flat", casing), KEY, sent)] == expected
+
+
+def test_later_forms_are_named_in_traces():
+    assert [form for form, _ in paths(Placement("flat", ("upper-id", "lower")), KEY, SENT)] == [
+        "", "lower"]
+
+
+@pytest.mark.parametrize("debug_file, directory", [
+    ("xul.pdb", "xu"),
+    ("a.pdb", "a"),  # one character when the second is a dot
+    ("ab", "ab"),
+    ("汉字.pdb", "汉字"),
+])
+def test_index2_puts_the_first_two_characters_in_front(debug_file, directory):
+    key = SymbolKey(debug_file, "ABCDEF0123456789ABCDEF01234567891", debug_file)
+    [(_, stored)] = Placement("index2").stored_keys(key)
+    assert stored.path == f"{directory}/{key.path}"
+    assert stored.quoted_path.count("/") == 3
+
+
+def test_index2_with_lower_casing_lowers_the_directory_too():
+    [(_, stored)] = Placement("index2", ("lower",)).stored_keys(KEY)
+    assert stored.path == "xu/xul.pdb/44e4ec8c2f41492b9369d6b9a059577c2/xul.sym"
+
+
+def test_index2_quoted_path_encodes_odd_characters():
+    key = SymbolKey("c++filt", "ABCDEF0123456789ABCDEF01234567891", "c++filt.sym")
+    [(_, stored)] = Placement("index2").stored_keys(key)
+    assert stored.quoted_path == "c%2B/c%2B%2Bfilt/ABCDEF0123456789ABCDEF01234567891/c%2B%2Bfilt.sym"
+
+
+def test_debuginfod_layout_is_asked_only_for_debuginfod_keys():
+    placement = Placement("debuginfod")
+    assert placement.stored_keys(KEY, SENT) == []
+    assert paths(placement, BUILDID) == [("", BUILDID.path)]
+
+
+# ------------------------------------------------------------------ split_placement
+
+
+def test_split_takes_out_only_core_options():
+    url, placement = split_placement(
+        "s3://bucket/v1?region=eu-west-1&layout=index2&casing=upper-id,lower&private=true")
+    assert url == "s3://bucket/v1?region=eu-west-1&private=true"
+    assert placement == Placement("index2", ("upper-id", "lower"))
+
+
+def test_split_leaves_a_url_without_core_options_untouched():
+    url = "http://user:pw@mirror.example/sym/?timeout_seconds=2"
+    assert split_placement(url) == (url, Placement())
+    assert split_placement("file:///srv/symbols") == ("file:///srv/symbols", Placement())
+
+
+def test_split_gives_an_empty_query_when_only_core_options_were_there():
+    assert split_placement("gs://b/p?casing=lower") == ("gs://b/p", Placement("flat", ("lower",)))
+
+
+@pytest.mark.parametrize("query, message", [
+    ("layout=two-tier", "bad value for layout: 'two-tier'"),
+    ("casing=LOWER", "bad value for casing: 'LOWER'"),
+    ("casing=", "bad value for casing: ''"),
+    ("casing=lower,,as-is", "bad value for casing"),
+    ("layout=flat&layout=index2", "option 'layout' given twice"),
+])
+def test_split_refuses_bad_values_naming_the_location_without_secrets(query, message):
+    with pytest.raises(ConfigurationError) as info:
+        split_placement(f"http://user:secret@mirror.example/sym?{query}")
+    assert message in str(info.value)
+    assert "mirror.example/sym" in str(info.value)
+    assert "secret" not in str(info.value)
