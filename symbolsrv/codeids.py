@@ -15,7 +15,7 @@ Case rules: code_file matches case-insensitively (Windows writes `KERNEL32.DLL` 
 `kernel32.dll` for the same binary), code_id upper-cased (as debug ids are); debug_file and
 symbol_file keep their case. Linux and macOS `.sym` files have `INFO CODE_ID <build id>` with
 no file name: the row's code_file is then the MODULE's debug_file. Those rows are recorded,
-but only PE names are looked up (see looks_like_code_id).
+and looked up by build id alone for debuginfod requests (see debuginfod_redirect_path).
 """
 
 from __future__ import annotations
@@ -50,6 +50,10 @@ TTL_SECONDS = 60.0
 MAX_ENTRIES = 10_000
 RETRY_SECONDS = 5.0  # after a database failure, lookups skip the database this long
 
+# debuginfod artifacts and the Breakpad file names they map to (debuginfod_symbol_file).
+DEBUGINFOD_PREFIX = "buildid"
+DEBUGINFOD_FILES = {"debuginfo": "{}.dbg", "executable": "{}"}
+
 _HEX_ID = re.compile(r"[0-9A-Fa-f]{9,64}\Z")  # the same rule as a requested id (keys.check_key)
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
@@ -78,6 +82,18 @@ def looks_like_code_id(key: SymbolKey) -> bool:
     """True for `/<PE name>/<id>/<name>.sym` (names compared case-insensitively)."""
     return (key.debug_file.lower().endswith(PE_EXTENSIONS)
             and key.symbol_file.lower().endswith(".sym"))
+
+
+def looks_like_build_id(key: SymbolKey) -> bool:
+    """True for a debuginfod key, `buildid/<id>/debuginfo|executable` (plugins.rewrite_debuginfod)."""
+    return key.debug_file == DEBUGINFOD_PREFIX and key.symbol_file in DEBUGINFOD_FILES
+
+
+def debuginfod_symbol_file(debug_file: str, artifact: str) -> str:
+    """Where a Breakpad-layout store keeps a debuginfod artifact under the module's debug key:
+    the split debug file `libxul.so.dbg` (Mozilla's symbolstore convention), or the binary
+    itself under its own name."""
+    return DEBUGINFOD_FILES[artifact].format(debug_file)
 
 
 def is_same_key(key: SymbolKey, target: CodeIdTarget) -> bool:
@@ -269,16 +285,19 @@ class CodeIdIndex:
     # ---------------------------------------------------------------- lookups
 
     def lookup(
-        self, code_file: str, code_id: str, include_try: bool = False, refresh: bool = False
+        self, code_file: str | None, code_id: str, include_try: bool = False,
+        refresh: bool = False,
     ) -> CodeIdTarget | None:
         """The (debug_file, debug_id) that code_file/code_id maps to, or None if not indexed.
 
-        code_file matches case-insensitively, code_id upper-cased. Answers are remembered for
+        code_file matches case-insensitively, code_id upper-cased; code_file None matches any
+        file (an ELF build id names one binary on its own: debuginfod requests). Answers are remembered for
         ttl_seconds (`refresh` asks the database again). Raises CodeIdIndexUnavailable on a
         database error and, without asking the database, for retry_seconds after one; such
         failures are never remembered as "not indexed".
         """
-        cache_key = (code_file.lower(), code_id.upper(), include_try)
+        cache_key = (code_file.lower() if code_file is not None else None, code_id.upper(),
+                     include_try)
         now = self.clock()
         if not refresh:
             with self._lock:
@@ -305,11 +324,14 @@ class CodeIdIndex:
                 self._cache.popitem(last=False)
         return target
 
-    def _select(self, code_file_key: str, code_id: str, include_try: bool) -> CodeIdTarget | None:
+    def _select(self, code_file_key: str | None, code_id: str,
+                include_try: bool) -> CodeIdTarget | None:
         t = code_ids
         stmt = sa.select(t.c.location, t.c.debug_file, t.c.debug_id, t.c.indexed_at).where(
-            t.c.code_file_key == code_file_key, t.c.code_id == code_id
+            t.c.code_id == code_id
         )
+        if code_file_key is not None:
+            stmt = stmt.where(t.c.code_file_key == code_file_key)
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
         best = None
@@ -317,7 +339,7 @@ class CodeIdIndex:
             rank = self.ranks.get(location)
             if rank is None or (rank[0] and not include_try):
                 continue  # a location no longer configured, or try storage for a plain request
-            if debug_file.lower() == code_file_key and debug_id == code_id:
+            if debug_id == code_id and code_file_key in (None, debug_file.lower()):
                 continue  # a .sym stored under its code-id path maps to itself
             # Highest-ranked location, then the newest indexed, then by name (deterministic).
             order = (rank, -indexed_at.timestamp(), debug_file, debug_id)

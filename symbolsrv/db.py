@@ -66,6 +66,7 @@ code_ids = sa.Table(
     sa.Column("indexed_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("source_hash", name="uq_code_ids_source"),
     sa.Index("ix_code_ids_code", "code_file_key", "code_id"),
+    sa.Index("ix_code_ids_code_id", "code_id"),  # build ids name no file (debuginfod)
     sa.Index("ix_code_ids_location", "location"),
 )
 
@@ -128,7 +129,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 # The newest migration in symbolsrv/migrations/versions; start-up compares it with the database.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 
 def create_tables(engine: sa.Engine) -> None:

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from symbolsrv.chain import Step
 from symbolsrv.codeids import (
     CodeIdIndexUnavailable,
+    debuginfod_symbol_file,
     is_same_key,
+    looks_like_build_id,
     looks_like_code_id,
     redirect_path,
 )
@@ -80,6 +82,12 @@ class Resolver:
             hit = self.chain.locate(key, include_try=is_try, refresh=refresh, trace=trace, **extra)
         except StorageUnavailable as exc:
             return Answer(ERROR, key=key, reason=str(exc), is_try=is_try)
+        if hit is None and self.codeids is not None and looks_like_build_id(key):
+            # Not in a debuginfod-layout store: a Breakpad-layout store may hold the module
+            # under its debug id, `libxul.so/<debug_id>/libxul.so.dbg`, if the index knows it.
+            answer, index_failure = self.build_id_step(key, is_try, try_path, refresh, trace)
+            if answer is not None:
+                return answer
         if hit is None and index_failure:
             # The index might have mapped it: "not found" would be a guess a client caches.
             return Answer(ERROR, key=key, reason=index_failure, is_try=is_try)
@@ -117,20 +125,33 @@ class Resolver:
         return key, is_try, try_path, as_sent_key(key, segments)
 
     def code_id_step(self, key, is_try, try_path, refresh, trace) -> tuple[Answer | None, str]:
-        """Ask the code-id index about a `/<PE name>/<code_id>/<name>.sym` key.
+        """Ask the code-id index about a `/<PE name>/<code_id>/<name>.sym` key: a 302 to
+        `/<debug_file>/<debug_id>/<name>.sym`."""
+        return self._index_step(key, key.debug_file, lambda target: key.symbol_file,
+                                is_try, try_path, refresh, trace, "code-id index")
 
-        Returns (a REDIRECT answer or None, why the index could not answer or ''). Never
+    def build_id_step(self, key, is_try, try_path, refresh, trace) -> tuple[Answer | None, str]:
+        """Ask the code-id index about a debuginfod `buildid/<id>/debuginfo|executable` key:
+        a 302 to `/<debug_file>/<debug_id>/<debug_file>.dbg` (or `<debug_file>`)."""
+        return self._index_step(
+            key, None, lambda target: debuginfod_symbol_file(target.debug_file, key.symbol_file),
+            is_try, try_path, refresh, trace, "build-id index")
+
+    def _index_step(self, key, code_file, symbol_file_for, is_try, try_path, refresh, trace,
+                    step_name) -> tuple[Answer | None, str]:
+        """Returns (a REDIRECT answer or None, why the index could not answer or ''). Never
         raises: a database fault or a bug here only skips the step (logged at WARNING).
         Never redirects a request to itself, nor to a key the index would redirect again.
         """
         started = time.perf_counter()
         outcome, answer, failure = "absent", None, ""
         try:
-            target = self.codeids.lookup(key.debug_file, key.debug_id, is_try, refresh)
+            target = self.codeids.lookup(code_file, key.debug_id, is_try, refresh)
+            symbol_file = symbol_file_for(target) if target is not None else ""
             if target is not None and is_same_key(key, target):
                 outcome = "self"
             elif target is not None and looks_like_code_id(
-                SymbolKey(target.debug_file, target.debug_id, key.symbol_file)
+                SymbolKey(target.debug_file, target.debug_id, symbol_file)
             ) and self.codeids.lookup(target.debug_file, target.debug_id, is_try) is not None:
                 outcome = "chained"  # one hop at most: the target would be redirected again
                 log.warning("code id %s/%s maps to %s/%s, itself a mapped code id: not redirected",
@@ -139,8 +160,8 @@ class Resolver:
                 outcome = "hit"
                 answer = Answer(
                     REDIRECT, key=key, is_try=is_try,
-                    reason=f"code id maps to {target.debug_file}/{target.debug_id}",
-                    target_path=redirect_path(target, key.symbol_file, try_path),
+                    reason=f"{step_name} maps it to {target.debug_file}/{target.debug_id}",
+                    target_path=redirect_path(target, symbol_file, try_path),
                 )
         except CodeIdIndexUnavailable as exc:
             outcome, failure = "error", str(exc)
@@ -148,9 +169,9 @@ class Resolver:
                 log.warning("%s; code-id lookups fall back to storage for a while", exc)
         except Exception as exc:  # a bug must not turn a download into a 500
             outcome, failure = "error", f"code-id index: {type(exc).__name__}"
-            log.exception("code-id lookup failed for %s", key.path)
+            log.exception("%s lookup failed for %s", step_name, key.path)
         if trace is not None:
-            trace.append(Step("code-id index", 0, outcome, time.perf_counter() - started))
+            trace.append(Step(step_name, 0, outcome, time.perf_counter() - started))
         return answer, failure
 
     def never_served(self, key: SymbolKey) -> str:

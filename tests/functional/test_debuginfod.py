@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+import sqlalchemy as sa
+
+from symbolsrv.scripts.index import index_location
 from tests.functional.conftest import read_miss_rows
+from tests.functional.scenarios import LocalStore
 
 BUILD_ID = "8f3a1c2b4d5e6f708192a3b4c5d6e7f809a1b2c3"
 DEBUGINFO = b"\x7fELF" + bytes(range(256)) * 40  # stands in for an objcopy --only-keep-debug file
@@ -81,3 +86,64 @@ def test_the_debuginfod_plugin_can_be_turned_off(make_app, tmp_path):
     app, _ = make_app(tmp_path, plugins="plugins.storage_local plugins.rewrite_legacy")
     assert app.get(f"/buildid/{BUILD_ID}/debuginfo").body == DEBUGINFO
     app.get(f"/buildid/{BUILD_ID.upper()}/debuginfo", status=404)
+
+
+# ------------------------------------------------------------------ Breakpad-layout stores
+
+# A Linux module as Breakpad stores it: the .sym names the ELF build id in INFO CODE_ID, and
+# the split debug file sits beside it as <debug_file>.dbg (Mozilla's symbolstore convention).
+ELF_ID = "B4C6A0DF2F1D5A8E0D8F2B7C1A9E3F4D5C6B7A81"
+ELF_DEBUG_ID = "DFA0C6B41D2F8E5A0D8F2B7C1A9E3F4D0"
+ELF_SYM = (f"MODULE Linux x86_64 {ELF_DEBUG_ID} libfoo.so\nINFO CODE_ID {ELF_ID}\n"
+           "FILE 0 foo.c\n").encode()
+
+
+@pytest.fixture
+def breakpad_indexed(make_app, tmp_path):
+    """A Breakpad-layout store with libfoo.so's .sym, .dbg and binary, indexed."""
+    breakpad = LocalStore(tmp_path / "breakpad")
+    breakpad.put(f"libfoo.so/{ELF_DEBUG_ID}/libfoo.so.sym", ELF_SYM)
+    breakpad.put(f"libfoo.so/{ELF_DEBUG_ID}/libfoo.so.dbg", DEBUGINFO)
+    breakpad.put(f"libfoo.so/{ELF_DEBUG_ID}/libfoo.so", EXECUTABLE)
+    store(tmp_path)  # a debuginfod-layout store too, holding another build id
+    app, server = make_app(tmp_path, locations=[tmp_path / "symbols", breakpad.root])
+    for location, storage in zip(server.cfg.locations, server.chain.regular):
+        assert index_location(server.codeids, storage, location, "location").ok
+    return app, server
+
+
+@pytest.mark.parametrize("artifact, target, data", [
+    ("debuginfo", f"/libfoo.so/{ELF_DEBUG_ID}/libfoo.so.dbg", DEBUGINFO),
+    ("executable", f"/libfoo.so/{ELF_DEBUG_ID}/libfoo.so", EXECUTABLE),
+])
+def test_a_build_id_the_index_knows_redirects_to_its_breakpad_key(breakpad_indexed, artifact,
+                                                                  target, data):
+    app, server = breakpad_indexed
+    for method in (app.get, app.head):
+        reply = method(f"/buildid/{ELF_ID.lower()}/{artifact}?x=1", status=302)
+        assert reply.headers["Location"] == f"{target}?x=1"
+    assert app.get(target).body == data
+    assert read_miss_rows(server) == []
+
+
+def test_a_debuginfod_layout_store_still_answers_first(breakpad_indexed):
+    app, server = breakpad_indexed
+    assert app.get(f"/buildid/{BUILD_ID}/debuginfo", status=200).body == DEBUGINFO
+
+
+def test_the_trace_names_the_build_id_step(breakpad_indexed):
+    app, _ = breakpad_indexed
+    data = app.get(f"/buildid/{ELF_ID.lower()}/debuginfo?_trace=1").json
+    assert data["outcome"] == "redirect"
+    assert ("build-id index", "hit") in [(s["location"], s["outcome"]) for s in data["steps"]]
+
+
+def test_a_database_fault_in_the_build_id_step_is_a_503_not_a_404(breakpad_indexed):
+    app, server = breakpad_indexed
+    server.engine.dispose()
+    server.codeids.engine = sa.create_engine("sqlite:////nonexistent/dir/db.sqlite")
+    server.codeids.clear_cache()
+    reply = app.get(f"/buildid/{ELF_ID.lower()}/debuginfo", status=503)
+    assert reply.headers["Retry-After"]
+    # …while a debuginfod-layout hit is still served.
+    assert app.get(f"/buildid/{BUILD_ID}/debuginfo", status=200).body == DEBUGINFO

@@ -181,8 +181,10 @@ def put(index, location, debug_file, debug_id, code_id, code_file, version="v1")
 
 def test_schema_has_the_code_ids_table_at_the_latest_revision(engine):
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
         columns = {c["name"] for c in sa.inspect(conn).get_columns("code_ids")}
+        indexes = {i["name"]: i["column_names"] for i in sa.inspect(conn).get_indexes("code_ids")}
+    assert indexes["ix_code_ids_code_id"] == ["code_id"]
     assert {"code_file", "code_id", "debug_file", "debug_id", "symbol_file", "location",
             "indexed_at"} <= columns
 
@@ -195,6 +197,19 @@ def test_lookup_matches_code_file_in_any_case_and_code_id_upper_cased(engine):
     assert index.lookup("Kernel32.Dll", "AE9FA416BD000") == expected
     assert index.lookup("kernel32.dll", "AE9FA416BD001") is None
     assert index.lookup("kernel33.dll", "AE9FA416BD000") is None
+
+
+def test_a_build_id_is_looked_up_without_a_file_name(engine):
+    index = CodeIdIndex(engine, [REGULAR])
+    build_id = "B4C6A0DF2F1D5A8E0D8F2B7C1A9E3F4D5C6B7A81"
+    put(index, REGULAR, "libxul.so", "DFA0C6B41D2F8E5A0D8F2B7C1A9E3F4D0", build_id, "libxul.so")
+    put(index, REGULAR, "xul.pdb", ID, "AE9FA416BD000", "xul.dll")
+    assert index.lookup(None, build_id.lower()) == ("libxul.so", "DFA0C6B41D2F8E5A0D8F2B7C1A9E3F4D0")
+    assert index.lookup(None, "AE9FA416BD000") == ("xul.pdb", ID)  # any file: the id names it
+    assert index.lookup(None, build_id[:-1] + "0") is None
+    # A .sym stored under its own build id maps to nothing.
+    put(index, REGULAR, "libfoo.so", "0123456789ABCDEF0123", "0123456789ABCDEF0123", "libfoo.so")
+    assert index.lookup(None, "0123456789abcdef0123") is None
 
 
 def test_highest_ranked_location_wins_and_try_rows_serve_only_try_requests(engine):
