@@ -57,17 +57,20 @@ def _expires(text: str) -> int:
     return value
 
 
+# This plugin's `?name=value` options and their converters (README: Locations).
+OPTIONS = {
+    "private": strict_bool,
+    "expires_seconds": _expires,
+    "forbidden_is_absent": strict_bool,
+    "public_url": str,
+    "anonymous": strict_bool,
+    "timeout_seconds": positive_float,
+}
+
+
 def parse_options(location: str, query: str) -> GcsOptions:
     """Parse `?name=value` options; ConfigurationError names the location and the option."""
-    fields = {
-        "private": strict_bool,
-        "expires_seconds": _expires,
-        "forbidden_is_absent": strict_bool,
-        "public_url": str,
-        "anonymous": strict_bool,
-        "timeout_seconds": positive_float,
-    }
-    values = parse_location_options(location, query, fields, "GCS")
+    values = parse_location_options(location, query, OPTIONS, "GCS")
     return GcsOptions(**values)
 
 

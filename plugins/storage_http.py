@@ -58,15 +58,18 @@ def _redirect_to(text: str) -> str:
     return text
 
 
+# This plugin's `?name=value` options and their converters (README: Locations).
+OPTIONS = {
+    "timeout_seconds": positive_float,
+    "forbidden_is_absent": strict_bool,
+    "max_redirects": non_negative_int,
+    "redirect_to": _redirect_to,
+}
+
+
 def parse_options(location: str, query: str) -> HttpOptions:
     """Parse `?name=value` options; ConfigurationError names the location and the option."""
-    fields = {
-        "timeout_seconds": positive_float,
-        "forbidden_is_absent": strict_bool,
-        "max_redirects": non_negative_int,
-        "redirect_to": _redirect_to,
-    }
-    values = parse_location_options(location, query, fields, "HTTP")
+    values = parse_location_options(location, query, OPTIONS, "HTTP")
     return HttpOptions(**values)
 
 

@@ -42,20 +42,23 @@ class S3Options:
     check: str = "api"
 
 
+# This plugin's `?name=value` options and their converters (README: Locations).
+OPTIONS = {
+    "region": str,
+    "endpoint_url": str,
+    "private": strict_bool,
+    "expires_seconds": int,
+    "forbidden_is_absent": strict_bool,
+    "public_url": str,
+    "unsigned": strict_bool,
+    "timeout_seconds": positive_float,
+    "check": str,
+}
+
+
 def parse_options(location: str, query: str) -> S3Options:
     """Parse `?name=value` options; ConfigurationError names the location and the option."""
-    fields = {
-        "region": str,
-        "endpoint_url": str,
-        "private": strict_bool,
-        "expires_seconds": int,
-        "forbidden_is_absent": strict_bool,
-        "public_url": str,
-        "unsigned": strict_bool,
-        "timeout_seconds": positive_float,
-        "check": str,
-    }
-    values = parse_location_options(location, query, fields, "S3")
+    values = parse_location_options(location, query, OPTIONS, "S3")
     options = S3Options(**values)
     if options.check not in ("api", "http"):
         raise ConfigurationError(f"{location!r}: check must be api or http, not {options.check!r}")

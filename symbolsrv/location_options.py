@@ -38,7 +38,8 @@ def parse_location_options(
             raise ConfigurationError(f"{location!r}: option {name!r} given twice")
         if name not in fields:
             raise ConfigurationError(
-                f"{location!r}: unknown {kind} option {name!r} (known: {', '.join(fields)})"
+                f"{location!r}: unknown {kind} option {name!r} (known: {', '.join(fields)}; "
+                "and layout, casing for any location)"
             )
         try:
             values[name] = fields[name](text)

@@ -26,6 +26,19 @@ def test_every_hookspec_is_documented_with_its_arguments():
         assert signature in README, signature
 
 
+def test_every_location_option_is_documented():
+    from plugins import storage_gcs, storage_http, storage_s3
+    from symbolsrv import placement
+
+    options = {f"{plugin.__name__}: {name}" for plugin in (storage_s3, storage_gcs, storage_http)
+               for name in plugin.OPTIONS}
+    options |= {f"placement: {name}" for name in placement.OPTIONS}
+    missing = sorted(o for o in options if f"| `{o.split(': ')[1]}` |" not in README)
+    assert missing == []
+    for value in (*placement.LAYOUTS, *placement.CASINGS):
+        assert f"`{value}`" in README, value
+
+
 def test_readme_gives_the_two_commands():
     assert "\n    make run\n" in README
     assert "\n    make test\n" in README
