@@ -69,6 +69,8 @@ class Placement:
         lookup.as_sent_key); None means the client sent `key` itself. The first form's name
         is "" (a plain hit); later ones name themselves in traces.
         """
+        if self.is_default:  # the common case, kept cheap
+            return [("", key)] if sent is None or sent == key else [("", key), (_AS_SENT, sent)]
         if self.layout == "debuginfod" and key.debug_file != DEBUGINFOD_PREFIX:
             return []
         sent = sent or key
