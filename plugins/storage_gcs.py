@@ -26,7 +26,12 @@ from google.cloud import storage
 from symbolsrv import hookimpl
 from symbolsrv.errors import ConfigurationError, StorageError
 from symbolsrv.keys import SymbolKey
-from symbolsrv.location_options import parse_location_options, positive_float, strict_bool
+from symbolsrv.location_options import (
+    parse_location_options,
+    positive_float,
+    public_base_url,
+    strict_bool,
+)
 from symbolsrv.storage import Hit
 
 MAX_EXPIRES_SECONDS = 7 * 24 * 3600  # the longest a V4 signature may live
@@ -62,7 +67,7 @@ OPTIONS = {
     "private": strict_bool,
     "expires_seconds": _expires,
     "forbidden_is_absent": strict_bool,
-    "public_url": str,
+    "public_url": public_base_url,
     "anonymous": strict_bool,
     "timeout_seconds": positive_float,
 }

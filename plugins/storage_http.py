@@ -21,7 +21,13 @@ import urllib3
 from symbolsrv import hookimpl
 from symbolsrv.errors import ConfigurationError, StorageError
 from symbolsrv.keys import SymbolKey
-from symbolsrv.location_options import non_negative_int, parse_location_options, positive_float, strict_bool
+from symbolsrv.location_options import (
+    non_negative_int,
+    parse_location_options,
+    positive_float,
+    public_base_url,
+    strict_bool,
+)
 from symbolsrv.storage import Hit
 
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -50,6 +56,8 @@ class HttpOptions:
     # "final": the URL the redirects ended at (one hop less for clients, but it may be a
     # short-lived signed URL, e.g. msdl.microsoft.com's blob storage links).
     redirect_to: str = "upstream"
+    # A CDN or cache in front of the upstream: Location is public_url + "/" + the key.
+    public_url: str | None = None
 
 
 def _redirect_to(text: str) -> str:
@@ -64,13 +72,17 @@ OPTIONS = {
     "forbidden_is_absent": strict_bool,
     "max_redirects": non_negative_int,
     "redirect_to": _redirect_to,
+    "public_url": public_base_url,
 }
 
 
 def parse_options(location: str, query: str) -> HttpOptions:
     """Parse `?name=value` options; ConfigurationError names the location and the option."""
     values = parse_location_options(location, query, OPTIONS, "HTTP")
-    return HttpOptions(**values)
+    options = HttpOptions(**values)
+    if options.public_url and options.redirect_to == "final":
+        raise ConfigurationError(f"{location!r}: public_url and redirect_to=final exclude each other")
+    return options
 
 
 def _ascii_url(url: str) -> str:
@@ -122,6 +134,8 @@ class HttpStorage:
         final = self._follow(url, deadline)
         if final is None:
             return None
+        if self.options.public_url:
+            return Hit(self.name, url=f"{self.options.public_url}/{key.quoted_path}")
         return Hit(self.name, url=final if self.options.redirect_to == "final" else url)
 
     def _follow(self, url: str, deadline: float) -> str | None:

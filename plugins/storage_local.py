@@ -1,4 +1,6 @@
-"""file:///abs/dir — a symbol store on local disk or NFS; symbolsrv streams the bytes itself."""
+"""file:///abs/dir — a symbol store on local disk or NFS; symbolsrv streams the bytes itself,
+or, with `?public_url=https://cdn.example.com/symbols`, redirects to where a web server or CDN
+publishes the same directory (existence is still checked on disk)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 from symbolsrv import hookimpl
 from symbolsrv.errors import ConfigurationError, StorageError
 from symbolsrv.keys import SymbolKey
+from symbolsrv.location_options import parse_location_options, public_base_url
 from symbolsrv.storage import Hit
 
 log = logging.getLogger(__name__)
@@ -20,8 +23,9 @@ _ABSENT = {errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.EINVAL}
 
 
 class LocalStorage:
-    def __init__(self, root: str):
+    def __init__(self, root: str, public_url: str | None = None):
         self.root = os.path.abspath(root)
+        self.public_url = public_url
         self.real_root = os.path.realpath(self.root)
         self.name = f"file:{self.root}"
 
@@ -47,6 +51,8 @@ class LocalStorage:
         if os.path.commonpath([self.real_root, real]) != self.real_root:
             log.warning("storage %s: %s leads outside the store; not served", self.name, key.path)
             return None
+        if self.public_url:
+            return Hit(location=self.name, url=f"{self.public_url}/{key.quoted_path}")
         return Hit(location=self.name, path=path)
 
     def ping(self) -> None:
@@ -113,9 +119,15 @@ def symbolsrv_storage_for(location, cfg):
     url = urlsplit(location)
     if url.scheme != "file":
         return None
-    if url.netloc not in ("", "localhost") or url.query:
+    if url.netloc not in ("", "localhost") or url.fragment:
         raise ConfigurationError(f"{location!r}: expected file:///absolute/directory")
     root = unquote(url.path)
     if not os.path.isabs(root):
         raise ConfigurationError(f"{location!r}: the directory must be an absolute path")
-    return LocalStorage(root)
+    shown = location.partition("?")[0]
+    options = parse_location_options(shown, url.query, OPTIONS, "file")
+    return LocalStorage(root, **options)
+
+
+# This plugin's `?name=value` options and their converters (README: Locations).
+OPTIONS = {"public_url": public_base_url}

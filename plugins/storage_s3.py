@@ -20,7 +20,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from symbolsrv import hookimpl
 from symbolsrv.errors import ConfigurationError, StorageError
 from symbolsrv.keys import SymbolKey
-from symbolsrv.location_options import parse_location_options, positive_float, strict_bool
+from symbolsrv.location_options import (
+    parse_location_options,
+    positive_float,
+    public_base_url,
+    strict_bool,
+)
 from symbolsrv.storage import Hit
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
@@ -49,7 +54,7 @@ OPTIONS = {
     "private": strict_bool,
     "expires_seconds": int,
     "forbidden_is_absent": strict_bool,
-    "public_url": str,
+    "public_url": public_base_url,
     "unsigned": strict_bool,
     "timeout_seconds": positive_float,
     "check": str,

@@ -5,12 +5,13 @@ message naming the location, the option and the value."""
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from symbolsrv.errors import ConfigurationError
 from symbolsrv.settings import MAX_SECONDS, strict_bool
 
-__all__ = ["parse_location_options", "strict_bool", "positive_float", "non_negative_int"]
+__all__ = ["parse_location_options", "strict_bool", "positive_float", "non_negative_int",
+           "public_base_url"]
 
 
 def positive_float(text: str) -> float:
@@ -26,6 +27,15 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise ValueError(text)
     return value
+
+
+def public_base_url(text: str) -> str:
+    """`public_url`: an absolute http(s) URL without query or fragment (a CDN or web server in
+    front of the store), without its trailing slash; the key's quoted path is appended."""
+    url = urlsplit(text)
+    if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+        raise ValueError(text)
+    return text.rstrip("/")
 
 
 def parse_location_options(

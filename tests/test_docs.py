@@ -27,10 +27,10 @@ def test_every_hookspec_is_documented_with_its_arguments():
 
 
 def test_every_location_option_is_documented():
-    from plugins import storage_gcs, storage_http, storage_s3
+    from plugins import storage_gcs, storage_http, storage_local, storage_s3
     from symbolsrv import placement
 
-    options = {f"{plugin.__name__}: {name}" for plugin in (storage_s3, storage_gcs, storage_http)
+    options = {f"{plugin.__name__}: {name}" for plugin in (storage_local, storage_s3, storage_gcs, storage_http)
                for name in plugin.OPTIONS}
     options |= {f"placement: {name}" for name in placement.OPTIONS}
     missing = sorted(o for o in options if f"| `{o.split(': ')[1]}` |" not in README)

@@ -152,7 +152,8 @@ def test_unknown_option_names_the_location_and_the_option():
 @pytest.mark.parametrize(
     "query",
     ["timeout_seconds=0", "timeout_seconds=-1", "timeout_seconds=soon", "timeout_seconds=nan",
-     "max_redirects=-1", "max_redirects=two", "redirect_to=elsewhere"],
+     "max_redirects=-1", "max_redirects=two", "redirect_to=elsewhere",
+     "public_url=cdn.example.com", "public_url=https://cdn.example.com/?sig=1"],
 )
 def test_bad_option_values_are_configuration_errors(query):
     with pytest.raises(ConfigurationError, match=query.split("=")[0]):
@@ -323,6 +324,18 @@ def test_redirect_to_another_host_is_followed_and_the_mirror_url_returned(upstre
     assert hit.url == upstream.url(KEY_PATH)
     assert upstream.paths == [("HEAD", KEY_PATH)]
     assert second.paths == [("HEAD", "/blob/xul.sym?sig=abc")]
+
+
+def test_public_url_puts_the_cdn_in_location_after_the_upstream_said_found(upstream):
+    upstream.routes[KEY_PATH] = 200
+    storage = make_storage(upstream.url("/symbols"), public_url="https://cdn.example.com/s")
+    assert storage.locate(KEY).url == "https://cdn.example.com/s/" + KEY_PATH.split("/symbols/", 1)[1]
+    assert upstream.paths == [("HEAD", KEY_PATH)]
+
+
+def test_public_url_and_redirect_to_final_exclude_each_other():
+    with pytest.raises(ConfigurationError, match="public_url and redirect_to=final"):
+        parse_options("http://h/", "public_url=https://cdn.example.com&redirect_to=final")
 
 
 def test_redirect_to_final_option_returns_where_the_redirects_ended(upstream, second):

@@ -171,10 +171,24 @@ def test_hook_builds_local_storage_for_file_urls(cfg, location, root):
     "location, message",
     [
         ("file://otherhost/srv/symbols", "expected file:///absolute/directory"),
-        ("file:///srv/symbols?x=1", "expected file:///absolute/directory"),
+        ("file:///srv/symbols?x=1", "unknown file option 'x' \\(known: public_url"),
+        ("file:///srv/symbols?public_url=ftp://cdn.example/s", "bad value for public_url"),
+        ("file:///srv/symbols?public_url=https://cdn.example/s?sig=1", "bad value for public_url"),
+        ("file:///srv/symbols#frag", "expected file:///absolute/directory"),
         ("file:relative/dir", "must be an absolute path"),
     ],
 )
 def test_hook_rejects_unusable_file_urls(cfg, location, message):
     with pytest.raises(ConfigurationError, match=message):
         symbolsrv_storage_for(location=location, cfg=cfg)
+
+
+def test_public_url_redirects_to_the_published_copy_after_checking_the_disk(tmp_path, cfg):
+    (tmp_path / "c++filt" / ID).mkdir(parents=True)
+    (tmp_path / "c++filt" / ID / "c++filt.sym").write_bytes(b"MODULE")
+    storage = symbolsrv_storage_for(
+        location=f"{tmp_path.as_uri()}?public_url=https://cdn.example.com/symbols/", cfg=cfg)
+    hit = storage.locate(SymbolKey("c++filt", ID, "c++filt.sym"))
+    assert hit.path is None
+    assert hit.url == f"https://cdn.example.com/symbols/c%2B%2Bfilt/{ID}/c%2B%2Bfilt.sym"
+    assert storage.locate(SymbolKey("c++filt", ID, "absent.sym")) is None

@@ -227,7 +227,7 @@ def test_every_option_is_parsed_to_its_type():
         private=True,
         expires_seconds=60,
         forbidden_is_absent=True,
-        public_url="https://cdn.example.test/",
+        public_url="https://cdn.example.test",  # checked, without its trailing slash
         unsigned=False,
         timeout_seconds=2.5,
         check="api",
