@@ -62,6 +62,10 @@ class Placement:
     def is_default(self) -> bool:
         return self.layout == "flat" and self.casing == ("auto",)
 
+    def describe(self) -> str:
+        """`layout=index2 casing=as-is` for messages; '' for the default."""
+        return "" if self.is_default else f"layout={self.layout} casing={','.join(self.casing)}"
+
     def stored_keys(self, key: SymbolKey, sent: SymbolKey | None = None) -> list[tuple[str, SymbolKey]]:
         """The (form name, stored key) pairs to probe for `key`, in order, without repeats.
 

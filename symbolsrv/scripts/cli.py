@@ -98,10 +98,12 @@ def check(args) -> int:
         results.append(True)
         url = parts.engine.url.render_as_string(hide_password=True)
         report(f"database {url}", lambda: db.ping(parts.engine))
-        for rank, storage in enumerate(parts.chain.regular, 1):
-            report(f"location {rank} {storage.name}", storage.ping)
-        for rank, storage in enumerate(parts.chain.try_, 1):
-            report(f"try location {rank} {storage.name}", storage.ping)
+        for kind, storages in (("location", parts.chain.regular),
+                               ("try location", parts.chain.try_)):
+            for rank, storage in enumerate(storages, 1):
+                placement = parts.chain.placement(storage).describe()
+                shown = f"{storage.name} ({placement})" if placement else storage.name
+                report(f"{kind} {rank} {shown}", storage.ping)
         cache = parts.chain.cache
         if hasattr(cache, "ping"):
             report(f"cache {cache.name}", cache.ping)

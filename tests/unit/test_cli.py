@@ -85,6 +85,26 @@ def test_check_reports_one_ok_line_per_check(tmp_path, capsys):
     ]
 
 
+def test_check_reads_location_sections_and_shows_their_layout_and_casing(tmp_path, capsys):
+    a = store(tmp_path, "a")
+    ini = tmp_path / "symbolsrv.ini"
+    ini.write_text(
+        "[app:main]\n"
+        "use = egg:symbolsrv\n"
+        "symbolsrv.locations = symstore\n"
+        f"sqlalchemy.url = sqlite:///{tmp_path / 'db.sqlite'}\n"
+        "\n[location:symstore]\n"
+        "url = file://%(here)s/a\n"
+        "layout = index2\n"
+        "casing = as-is, lower\n",
+        encoding="utf-8",
+    )
+    status, out, err = run(capsys, "check", ini)
+    assert status == 0, err
+    assert f"ok      location 1 file:{a} (layout=index2 casing=as-is,lower) (<ms>)" in (
+        without_times(out).splitlines())
+
+
 def test_check_with_a_failing_location_prints_FAILED_and_exits_1(tmp_path, capsys):
     a = store(tmp_path, "a")
     gone = tmp_path / "unmounted"
