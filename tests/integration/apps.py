@@ -17,6 +17,7 @@ import csv
 import http.client
 import io
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.servers import _tail, _wait_until, free_port
@@ -82,13 +84,15 @@ def _ini_value(value) -> str:
 class SymbolsrvProcess:
     """One `pserve` process serving symbolsrv on 127.0.0.1:`port`.
 
-    locations: storage location URLs, in order. sqlalchemy_url: None for a fresh SQLite file in
-    the process directory (`sqlite_path`). settings: more [app:main] keys. env: added to
-    os.environ for the child (aws_env(), LD_PRELOAD/FAKETIME for libfaketime, ...).
+    locations: storage location URLs (or `[location:<name>]` section names), in order.
+    sqlalchemy_url: None for a fresh SQLite file in the process directory (`sqlite_path`).
+    settings: more [app:main] keys. env: added to os.environ for the child (aws_env(),
+    LD_PRELOAD/FAKETIME for libfaketime, ...). extra_ini: text appended to the INI file as it
+    is, e.g. `[location:<name>]` sections.
     """
 
     def __init__(self, locations, sqlalchemy_url=None, settings=None, env=None, port=None,
-                 threads=8, name="symbolsrv"):
+                 threads=8, name="symbolsrv", extra_ini=""):
         self.dir = tempfile.mkdtemp(prefix=f"symbolsrv-{name}-")
         self.port = port or free_port()
         self.locations = list(locations)
@@ -100,6 +104,7 @@ class SymbolsrvProcess:
         self.settings = dict(settings or {})
         self.env = dict(env or {})
         self.threads = threads
+        self.extra_ini = extra_ini
         self.ini_path = os.path.join(self.dir, "symbolsrv.ini")
         self.log_path = os.path.join(self.dir, "symbolsrv.log")
         self._proc = None
@@ -169,6 +174,8 @@ class SymbolsrvProcess:
             "format = %(asctime)s %(levelname)-5.5s [%(name)s][%(threadName)s] %(message)s",
             "",
         ]
+        if self.extra_ini:
+            lines += [self.extra_ini, ""]
         with open(self.ini_path, "w", encoding="utf-8") as f:
             f.write("\n".join(lines))
 
@@ -271,6 +278,34 @@ class SymbolsrvProcess:
         rows = list(csv.reader(io.StringIO(reply.body.decode("utf-8"), newline="")))
         assert rows[0] == ["debug_file", "debug_id", "code_file", "code_id"], rows[:1]
         return rows[1:]
+
+
+_ACCESS = re.compile(r"\[symbolsrv\.access\]\S* (GET|HEAD) '([^']*)' (\d{3}) ")
+
+
+def access_lines(server: SymbolsrvProcess, wanted: int,
+                 timeout: float = 5.0) -> list[tuple[str, str, int]]:
+    """(method, path, status) of the access log, once it holds `wanted` lines (the log is
+    written off the request thread, every 0.2 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [(m, p, int(s)) for m, p, s in _ACCESS.findall(server.log_text())]
+        if len(lines) >= wanted or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def symbolsrv_command(server: SymbolsrvProcess, command: str, *args: str,
+                      timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `symbolsrv <command> <server's INI> <args>` as operators do: the console script
+    installed next to this interpreter (else `python -m symbolsrv.scripts.cli`), with the
+    server's environment (aws_env(), ...), in its directory. Returns the finished process."""
+    script = Path(sys.executable).with_name("symbolsrv")
+    program = ([str(script)] if script.is_file()
+               else [sys.executable, "-m", "symbolsrv.scripts.cli"])
+    return subprocess.run([*program, command, server.ini_path, *args], cwd=server.dir,
+                          env={**os.environ, **server.env}, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def sqlite_count_sum(server: SymbolsrvProcess) -> int:
