@@ -22,15 +22,12 @@ the GET, and no miss row was logged (HEAD misses never are).
 
 from __future__ import annotations
 
-import re
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.clients import dump_syms
-from tests.integration.apps import copy_symbol_files, sqlite_miss_counts
+from tests.integration.apps import access_lines, copy_symbol_files, sqlite_miss_counts
+from tests.integration.symsrv_clients import get_status, run_dump_syms
 
 pytestmark = pytest.mark.integration
 
@@ -40,37 +37,6 @@ PDBS = [
     ("qipcap64.pdb", "--debug-id", "293A285ED25871934C4C44205044422E1", "qipcap64.pd_"),
 ]
 PE = ("firefox.exe", "--code-id", "59021DD066000", "firefox.ex_")
-
-_ACCESS = re.compile(r"\[symbolsrv\.access\]\S* (GET|HEAD) '([^']*)' (\d{3}) ")
-
-
-def access_lines(server, wanted: int, timeout: float = 5.0) -> list[tuple[str, str, int]]:
-    """(method, path, status) of the access log, once it holds `wanted` lines (the log is
-    written off the request thread, every 0.2 s)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = [(m, p, int(s)) for m, p, s in _ACCESS.findall(server.log_text())]
-        if len(lines) >= wanted or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.05)
-
-
-def get_status(server) -> int:
-    """A hit's GET status: the bytes from a file:// location, else a redirect."""
-    return 200 if server.locations[0].startswith("file:") else 302
-
-
-def run_dump_syms(server, name: str, option: str, ident: str, work: Path) -> tuple[Path, Path]:
-    """Run dump_syms against symbolsrv; return (the symsrv cache dir, the .sym it wrote)."""
-    cache, out = work / "symcache", work / "out.sym"
-    proc = subprocess.run(
-        [str(dump_syms()), name, option, ident,
-         "--symbol-server", f"SRV*{cache}*{server.url}/", "-o", str(out), "--verbose", "info"],
-        cwd=work, capture_output=True, text=True, timeout=120,
-    )
-    assert proc.returncode == 0, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:],
-                                  server.log_tail())
-    return cache, out
 
 
 @pytest.fixture

@@ -27,22 +27,15 @@ shows.
 
 from __future__ import annotations
 
-import importlib.metadata
-import os
-import re
 import shutil
-import struct
 import subprocess
-import sys
-import sysconfig
-import time
-import warnings
 from pathlib import Path
 
 import pytest
 
-from tests.integration.apps import copy_symbol_files, sqlite_miss_counts
-from tests.servers import require, require_module, unavailable
+from tests.integration.apps import access_lines, copy_symbol_files, sqlite_miss_counts
+from tests.integration.symsrv_clients import get_status, pdb_guid_age, run_symchk
+from tests.servers import require
 
 pytestmark = pytest.mark.integration
 
@@ -60,82 +53,6 @@ PES = [
 # firefox.exe's own CodeView record (its PDB is not among the stored files).
 FIREFOX_EXE_PDB = ("firefox.pdb", "F590B0AB0D8948E298B7157AC66BF92D2")
 
-_ACCESS = re.compile(r"\[symbolsrv\.access\]\S* (GET|HEAD) '([^']*)' (\d{3}) ")
-
-
-def symchk_script() -> Path:
-    """The symchk.py that pdbparse installed (skip, or fail under CI=true, if it is missing)."""
-    require_module("pdbparse", "for the symchk.py client test (PyPI pdbparse)")
-    try:
-        import_pdbparse()
-    except ImportError as exc:  # construct 2.9 imports `imp`, gone in Python 3.12
-        unavailable(f"pdbparse is installed but does not import here: {exc!r}")
-    candidates = []
-    try:
-        for entry in importlib.metadata.distribution("pdbparse").files or ():
-            if entry.name == "symchk.py":
-                candidates.append(Path(entry.locate()).resolve())
-    except importlib.metadata.PackageNotFoundError:
-        pass
-    candidates.append(Path(sysconfig.get_path("scripts")) / "symchk.py")
-    candidates.append(Path(sys.executable).parent / "symchk.py")
-    for path in candidates:
-        if path.is_file():
-            return path
-    unavailable("symchk.py (installed by PyPI pdbparse) not found next to this interpreter")
-    raise AssertionError("unreachable")
-
-
-def run_symchk(server, work: Path, *args: str) -> str:
-    """Run symchk.py against symbolsrv in `work`; return its stdout (it always exits 0)."""
-    proc = subprocess.run(
-        [sys.executable, str(symchk_script()), *args, "-u", server.url],
-        cwd=work, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"},
-    )
-    assert proc.returncode == 0, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:],
-                                  server.log_tail())
-    return proc.stdout
-
-
-def access_lines(server, wanted: int, timeout: float = 5.0) -> list[tuple[str, str, int]]:
-    """(method, path, status) of the access log, once it holds `wanted` lines (the log is
-    written off the request thread, every 0.2 s)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = [(m, p, int(s)) for m, p, s in _ACCESS.findall(server.log_text())]
-        if len(lines) >= wanted or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.05)
-
-
-def import_pdbparse():
-    """pdbparse with what symchk.py and pdb_guid_age use (pefile; construct, which pdbparse
-    imports lazily), without the DeprecationWarning of construct 2.9's `import imp`."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import pdbparse
-        import pdbparse.info  # noqa: F401
-        import pdbparse.peinfo  # noqa: F401
-    return pdbparse
-
-
-def pdb_guid_age(path: Path) -> str:
-    """The debug id of a PDB: GUID (no dashes, upper case) + age in hex, as symsrv builds it.
-
-    The GUID is the PDB info stream's (read by pdbparse); the age is the DBI stream's (stream 3,
-    header: signature, version, age), which can be lower than the info stream's (firefox.pdb:
-    3 there, 2 in the id). pdbparse 1.5 cannot parse the DBI stream under construct 2.9, so
-    the header is read directly.
-    """
-    pdb = import_pdbparse().parse(str(path), fast_load=True)
-    info = pdb.STREAM_PDB
-    info.load()
-    guid = info.GUID
-    _, _, age = struct.unpack_from("<iII", pdb.streams[3].data)
-    return "%08X%04X%04X%s%X" % (guid.Data1, guid.Data2, guid.Data3,
-                                 bytes(guid.Data4).hex().upper(), age)
-
 
 @pytest.fixture
 def local_store(shared_data, tmp_path) -> Path:
@@ -149,10 +66,6 @@ def work(tmp_path) -> Path:
     path = tmp_path / "work"
     path.mkdir()
     return path
-
-
-def get_status(server) -> int:
-    return 200 if server.locations[0].startswith("file:") else 302
 
 
 @pytest.mark.parametrize("name, ident, stored", PDBS, ids=[p[0] for p in PDBS])
