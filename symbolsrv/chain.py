@@ -184,14 +184,18 @@ class StorageChain:
         return f"{cache_key}|as-sent:{alternate.debug_id}"
 
     def _lookup(self, key, alternate, storages, cache_key, miss_key, trace) -> Hit | None:
+        # Only locations that may hold the key are asked (a layout=debuginfod location holds
+        # only /buildid/ keys): the others are absent without a request, a breaker check, a
+        # metric or a trace step, so their health never decides another kind of request.
+        asked = [(rank, s, forms) for rank, s in enumerate(storages, 1)
+                 if (forms := self.placement(s).stored_keys(key, alternate))]
         failed: list[str] = []
-        if self._executor is None or len(storages) == 1:
-            answers = (self._ask_or_error(s, rank, key, trace, alternate)
-                       for rank, s in enumerate(storages, 1))
+        if self._executor is None or len(asked) <= 1:
+            answers = (self._ask_or_error(s, rank, key, forms, trace) for rank, s, forms in asked)
         else:
-            answers = self._ask_all(storages, key, trace, alternate)
+            answers = self._ask_all(asked, key, trace)
         try:
-            for storage, answer in zip(storages, answers):
+            for (_, storage, _), answer in zip(asked, answers):
                 if isinstance(answer, StorageError):
                     failed.append(storage.name)
                 elif answer is not None:
@@ -207,16 +211,16 @@ class StorageChain:
         self.cache.put(miss_key, None)
         return None
 
-    def _ask_all(self, storages, key, trace, alternate=None):
+    def _ask_all(self, asked, key, trace):
         """Yield each storage's answer in rank order while all of them work concurrently."""
         started = time.monotonic()
         deadline = started + self.deadline_seconds
         futures = [
-            self._executor.submit(self._ask_or_error, s, rank, key, trace, alternate)
-            for rank, s in enumerate(storages, 1)
+            self._executor.submit(self._ask_or_error, s, rank, key, forms, trace)
+            for rank, s, forms in asked
         ]
         try:
-            for rank, (storage, future) in enumerate(zip(storages, futures), 1):
+            for (rank, storage, _), future in zip(asked, futures):
                 try:
                     yield future.result(timeout=max(0.0, deadline - time.monotonic()))
                 except FutureTimeout:
@@ -230,7 +234,10 @@ class StorageChain:
             for future in futures:
                 future.cancel()  # lower-ranked lookups no one waits for any more
 
-    def _ask_or_error(self, storage, rank, key, trace, alternate=None) -> Hit | None | StorageError:
+    def _ask_or_error(self, storage, rank, key, forms, trace) -> Hit | None | StorageError:
+        """Ask one location for each stored form of key in turn (`forms`, from its placement:
+        by default the canonical id, then the id byte for byte as the client sent it, for a
+        case-sensitive mirror storing `%08X%x` code ids, field case C-02)."""
         breaker = self.breaker(storage)
         if not breaker.allow():
             self._record(storage.name, rank, "circuit-open", 0.0, trace)
@@ -239,11 +246,8 @@ class StorageChain:
         outcome = "hit"
         try:
             try:
-                # Each form this location may store the key under, in order (its casing and
-                # layout; by default the canonical id, then the id byte for byte as the client
-                # sent it: a case-sensitive mirror storing `%08X%x` code ids, field case C-02).
                 hit = None
-                for form, stored in self.placement(storage).stored_keys(key, alternate):
+                for form, stored in forms:
                     hit = storage.locate(stored)
                     if hit is not None:
                         outcome = f"hit ({form})" if form else "hit"

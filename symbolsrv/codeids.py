@@ -53,6 +53,8 @@ RETRY_SECONDS = 5.0  # after a database failure, lookups skip the database this 
 # debuginfod artifacts and the Breakpad file names they map to (debuginfod_symbol_file).
 DEBUGINFOD_PREFIX = "buildid"
 DEBUGINFOD_FILES = {"debuginfo": "{}.dbg", "executable": "{}"}
+# MODULE systems (lower-cased) whose binaries are ELF files: the rows a build id may match.
+ELF_SYSTEMS = ("linux", "android", "fuchsia", "solaris", "nacl")
 
 _HEX_ID = re.compile(r"[0-9A-Fa-f]{9,64}\Z")  # the same rule as a requested id (keys.check_key)
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
@@ -236,6 +238,7 @@ class IndexedObject:
             "debug_id": debug_id.upper(),
             "symbol_file": symbol_file,
             "version": self.version[:200],
+            "os": head.os.lower()[:32] if head else "",
             "indexed_at": now,
         }
 
@@ -291,7 +294,7 @@ class CodeIdIndex:
         """The (debug_file, debug_id) that code_file/code_id maps to, or None if not indexed.
 
         code_file matches case-insensitively, code_id upper-cased; code_file None matches any
-        file (an ELF build id names one binary on its own: debuginfod requests). Answers are remembered for
+        ELF module (a build id names one binary on its own: debuginfod requests). Answers are remembered for
         ttl_seconds (`refresh` asks the database again). Raises CodeIdIndexUnavailable on a
         database error and, without asking the database, for retry_seconds after one; such
         failures are never remembered as "not indexed".
@@ -332,6 +335,8 @@ class CodeIdIndex:
         )
         if code_file_key is not None:
             stmt = stmt.where(t.c.code_file_key == code_file_key)
+        else:  # a build id: only ELF modules have one (a PE or Mach-O id is no build id)
+            stmt = stmt.where(t.c.os.in_(ELF_SYSTEMS))
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
         best = None

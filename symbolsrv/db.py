@@ -63,6 +63,7 @@ code_ids = sa.Table(
     sa.Column("debug_id", sa.String(64), nullable=False),
     sa.Column("symbol_file", sa.String(200), nullable=False),
     sa.Column("version", sa.String(200), nullable=False, server_default=""),  # ETag, mtime…
+    sa.Column("os", sa.String(32), nullable=False, server_default=""),  # MODULE's, lower-cased
     sa.Column("indexed_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("source_hash", name="uq_code_ids_source"),
     sa.Index("ix_code_ids_code", "code_file_key", "code_id"),

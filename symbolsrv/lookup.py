@@ -80,14 +80,18 @@ class Resolver:
         extra = {"alternate": alternate} if alternate is not None else {}
         try:
             hit = self.chain.locate(key, include_try=is_try, refresh=refresh, trace=trace, **extra)
+            unavailable = None
         except StorageUnavailable as exc:
-            return Answer(ERROR, key=key, reason=str(exc), is_try=is_try)
+            hit, unavailable = None, exc
         if hit is None and self.codeids is not None and looks_like_build_id(key):
-            # Not in a debuginfod-layout store: a Breakpad-layout store may hold the module
-            # under its debug id, `libxul.so/<debug_id>/libxul.so.dbg`, if the index knows it.
+            # Not in a debuginfod-layout store (or that store failed): a Breakpad-layout store
+            # may hold the module under its debug id, `libxul.so/<debug_id>/libxul.so.dbg`, if
+            # the index knows it; the index's answer is as good as a lower-ranked hit.
             answer, index_failure = self.build_id_step(key, is_try, try_path, refresh, trace)
             if answer is not None:
                 return answer
+        if unavailable is not None:
+            return Answer(ERROR, key=key, reason=str(unavailable), is_try=is_try)
         if hit is None and index_failure:
             # The index might have mapped it: "not found" would be a guess a client caches.
             return Answer(ERROR, key=key, reason=index_failure, is_try=is_try)
@@ -179,8 +183,10 @@ class Resolver:
         # Windows symsrv clients ask for file.ptr (a pointer file of local symbol stores).
         if key.symbol_file.lower() == "file.ptr":
             return "file.ptr is not served"
-        # debuginfod's `debuginfo` and `executable` have no extension: allowed by exact name.
-        if key.symbol_file in self.cfg.allowed_names:
+        # debuginfod's `debuginfo` and `executable` have no extension: allowed by exact name;
+        # so is a binary stored under its own name (`libc.so.6/<id>/libc.so.6`, `firefox/<id>/
+        # firefox`: where a build-id redirect sends debuginfod clients for an executable).
+        if key.symbol_file in self.cfg.allowed_names or key.symbol_file == key.debug_file:
             return ""
         if not has_allowed_extension(key.symbol_file, self.cfg.allowed_extensions):
             return "symbol file extension not served"

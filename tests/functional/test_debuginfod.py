@@ -147,3 +147,46 @@ def test_a_database_fault_in_the_build_id_step_is_a_503_not_a_404(breakpad_index
     assert reply.headers["Retry-After"]
     # …while a debuginfod-layout hit is still served.
     assert app.get(f"/buildid/{BUILD_ID}/debuginfo", status=200).body == DEBUGINFO
+
+
+def test_an_executable_without_an_extension_is_served_under_its_own_name(make_app, tmp_path):
+    # libc.so.6 and firefox have no extension symbolsrv.allowed_extensions could list.
+    debug_id = "0C8A0B6A2E1F4D3C5B6A79880706050A0"
+    build_id = "44339900AABBCCDDEEFF00112233445566778899"
+    breakpad = LocalStore(tmp_path / "breakpad")
+    breakpad.put(f"libc.so.6/{debug_id}/libc.so.6.sym",
+                 f"MODULE Linux x86_64 {debug_id} libc.so.6\nINFO CODE_ID {build_id}\n".encode())
+    breakpad.put(f"libc.so.6/{debug_id}/libc.so.6", EXECUTABLE)
+    app, server = make_app(tmp_path, locations=[breakpad.root])
+    assert index_location(server.codeids, server.chain.regular[0], server.cfg.locations[0],
+                          "location").ok
+    reply = app.get(f"/buildid/{build_id.lower()}/executable", status=302)
+    assert reply.headers["Location"] == f"/libc.so.6/{debug_id}/libc.so.6"
+    assert app.get(reply.headers["Location"]).body == EXECUTABLE
+    app.get(f"/firefox/{debug_id}/firefox", status=404)  # looked up and logged, not refused
+    assert [(r.debug_file, r.symbol_file) for r in read_miss_rows(server)] == [
+        ("firefox", "firefox")]
+
+
+def test_a_failing_debuginfod_store_does_not_hide_what_the_index_knows(make_app, tmp_path):
+    from tests.functional import fake_storage
+
+    breakpad = LocalStore(tmp_path / "breakpad")
+    breakpad.put(f"libfoo.so/{ELF_DEBUG_ID}/libfoo.so.sym", ELF_SYM)
+    breakpad.put(f"libfoo.so/{ELF_DEBUG_ID}/libfoo.so.dbg", DEBUGINFO)
+    down = tmp_path / "down"
+    down.mkdir()
+    app, server = make_app(tmp_path, locations=[
+        fake_storage.failing(down) + "?layout=debuginfod", breakpad.root])
+    assert index_location(server.codeids, server.chain.regular[1], server.cfg.locations[1],
+                          "location").ok
+    # The index maps it: a 302, as a lower-ranked hit would win over a failed location.
+    reply = app.get(f"/buildid/{ELF_ID.lower()}/debuginfo", status=302)
+    assert reply.headers["Location"] == f"/libfoo.so/{ELF_DEBUG_ID}/libfoo.so.dbg"
+    # Unmapped: the failed location might have had it, so a 503, not a 404; nothing logged.
+    app.get(f"/buildid/{BUILD_ID}/debuginfo", status=503)
+    # Other keys never ask the debuginfod location: an honest 404, logged.
+    app.get(f"/libfoo.so/{ELF_DEBUG_ID}/libfoo.so.sym", status=200)
+    app.get(f"/libbar.so/{ELF_DEBUG_ID}/libbar.so.sym", status=404)
+    assert [(r.debug_file, r.symbol_file) for r in read_miss_rows(server)] == [
+        ("libbar.so", "libbar.so.sym")]

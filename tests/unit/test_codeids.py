@@ -199,17 +199,55 @@ def test_lookup_matches_code_file_in_any_case_and_code_id_upper_cased(engine):
     assert index.lookup("kernel33.dll", "AE9FA416BD000") is None
 
 
-def test_a_build_id_is_looked_up_without_a_file_name(engine):
+def put_head(index, location, path, os, code_id, code_file=""):
+    debug_file, debug_id, _ = path.split("/")
+    head = SymHead(os, "x86_64", debug_id, debug_file, code_id, code_file)
+    index.record([IndexedObject(location_id(location), path, "v1", head)])
+
+
+def test_a_build_id_is_looked_up_without_a_file_name_among_elf_modules_only(engine):
     index = CodeIdIndex(engine, [REGULAR])
     build_id = "B4C6A0DF2F1D5A8E0D8F2B7C1A9E3F4D5C6B7A81"
-    put(index, REGULAR, "libxul.so", "DFA0C6B41D2F8E5A0D8F2B7C1A9E3F4D0", build_id, "libxul.so")
-    put(index, REGULAR, "xul.pdb", ID, "AE9FA416BD000", "xul.dll")
-    assert index.lookup(None, build_id.lower()) == ("libxul.so", "DFA0C6B41D2F8E5A0D8F2B7C1A9E3F4D0")
-    assert index.lookup(None, "AE9FA416BD000") == ("xul.pdb", ID)  # any file: the id names it
+    elf_id = "DFA0C6B41D2F8E5A0D8F2B7C1A9E3F4D0"
+    put_head(index, REGULAR, f"libxul.so/{elf_id}/libxul.so.sym", "Linux", build_id)
+    put_head(index, REGULAR, f"libc.so/{elf_id}/libc.so.sym", "Android", "A" * 40)
+    assert index.lookup(None, build_id.lower()) == ("libxul.so", elf_id)
+    assert index.lookup(None, "a" * 40) == ("libc.so", elf_id)
     assert index.lookup(None, build_id[:-1] + "0") is None
+    # A PE code id or a Mach-O UUID is no build id, whatever a client asks.
+    put(index, REGULAR, "xul.pdb", ID, "AE9FA416BD000", "xul.dll")
+    put_head(index, REGULAR, f"Demo App/{ID}/Demo App.sym", "mac", "C" * 32)
+    assert index.lookup(None, "AE9FA416BD000") is None
+    assert index.lookup(None, "c" * 32) is None
+    assert index.lookup("xul.dll", "AE9FA416BD000") == ("xul.pdb", ID)
     # A .sym stored under its own build id maps to nothing.
-    put(index, REGULAR, "libfoo.so", "0123456789ABCDEF0123", "0123456789ABCDEF0123", "libfoo.so")
+    put_head(index, REGULAR, "libfoo.so/0123456789ABCDEF0123/libfoo.so.sym", "Linux",
+             "0123456789ABCDEF0123")
     assert index.lookup(None, "0123456789abcdef0123") is None
+
+
+def test_upgrading_to_0004_keeps_rows_and_makes_the_next_index_run_read_them_again(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/old.sqlite")
+    config = Config()
+    config.set_main_option("script_location", "symbolsrv:migrations")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+        conn.execute(sa.text(
+            "INSERT INTO code_ids (source_hash, location, code_file_key, code_id, code_file, "
+            "debug_file, debug_id, symbol_file, version, indexed_at) VALUES ('h', 'file:///s', "
+            "'xul.dll', 'AE9FA416BD000', 'xul.dll', 'xul.pdb', :id, 'xul.sym', 'etag1', "
+            "'2026-01-01 00:00:00')"), {"id": ID})
+    db.create_tables(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        rows = conn.execute(sa.text("SELECT code_id, os, version FROM code_ids")).all()
+    assert rows == [("AE9FA416BD000", "", "")]
+    assert CodeIdIndex(engine, ["file:///s"]).known("file:///s") == {f"xul.pdb/{ID}/xul.sym": ""}
+    engine.dispose()
 
 
 def test_highest_ranked_location_wins_and_try_rows_serve_only_try_requests(engine):

@@ -112,3 +112,53 @@ def test_split_refuses_bad_values_naming_the_location_without_secrets(query, mes
     assert message in str(info.value)
     assert "mirror.example/sym" in str(info.value)
     assert "secret" not in str(info.value)
+
+
+# ------------------------------------------------------------------ in the chain
+
+
+class Recording:
+    """A storage that records what it is asked and fails while `failing` is set."""
+
+    def __init__(self, name, failing=False, holds=()):
+        self.name, self.failing, self.holds, self.asked = name, failing, set(holds), []
+
+    def locate(self, key):
+        from symbolsrv.errors import StorageError
+        from symbolsrv.storage import Hit
+
+        self.asked.append(key.path)
+        if self.failing:
+            raise StorageError(self.name, "down")
+        return Hit(self.name, url=f"https://x/{key.path}") if key.path in self.holds else None
+
+    def ping(self):
+        pass
+
+
+@pytest.mark.parametrize("concurrent", [False, True])
+def test_a_location_with_nothing_to_ask_is_skipped_without_touching_its_circuit(concurrent):
+    from symbolsrv.chain import StorageChain
+    from symbolsrv.errors import StorageUnavailable
+
+    plain = Recording("plain")
+    debuginfod = Recording("debuginfod", failing=True)
+    observed = []
+    chain = StorageChain([plain, debuginfod], concurrent=concurrent, breaker_failures=2,
+                         placements=[Placement(), Placement("debuginfod")],
+                         observer=lambda location, outcome, seconds: observed.append(
+                             (location, outcome)))
+    try:
+        for _ in range(3):  # a failing debuginfod location opens its circuit…
+            with pytest.raises(StorageUnavailable):
+                chain.locate(BUILDID, refresh=True)
+        assert chain.breaker(debuginfod).state == "open"
+        observed.clear()
+        # …and a PDB request still gets its honest miss, asking only the plain location.
+        trace = []
+        assert chain.locate(KEY, trace=trace) is None
+        assert debuginfod.asked == [BUILDID.path] * 2
+        assert [step.location for step in trace] == ["plain"]
+        assert observed == [("plain", "absent")]
+    finally:
+        chain.close()
