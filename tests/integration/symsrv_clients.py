@@ -95,18 +95,20 @@ def run_symchk(server, work: Path, *args: str) -> str:
 
 
 def pdb_guid_age(path: Path) -> str:
-    """The debug id of a PDB: GUID (no dashes, upper case) + age in hex, as symsrv builds it.
+    """The debug id of a PDB 7.0 file: GUID (no dashes, upper case) + age in hex, as symsrv
+    builds it.
 
     The GUID is the PDB info stream's (read by pdbparse); the age is the DBI stream's (stream 3,
     header: signature, version, age), which can be lower than the info stream's (firefox.pdb:
     3 there, 2 in the id). pdbparse 1.5 cannot parse the DBI stream under construct 2.9, so
     the header is read directly.
     """
-    pdb = import_pdbparse().parse(str(path), fast_load=True)
-    info = pdb.STREAM_PDB
-    info.load()
-    guid = info.GUID
-    _, _, age = struct.unpack_from("<iII", pdb.streams[3].data)
+    with open(path, "rb") as f:  # pdbparse.parse() would leave its file open
+        pdb = import_pdbparse().PDB7(f, fast_load=True)
+        info = pdb.STREAM_PDB
+        info.load()
+        guid = info.GUID
+        _, _, age = struct.unpack_from("<iII", pdb.streams[3].data)
     return "%08X%04X%04X%s%X" % (guid.Data1, guid.Data2, guid.Data3,
                                  bytes(guid.Data4).hex().upper(), age)
 
