@@ -26,6 +26,7 @@ from symbolsrv.location_options import (
     parse_location_options,
     positive_float,
     public_base_url,
+    redact,
     strict_bool,
 )
 from symbolsrv.storage import Hit
@@ -225,14 +226,6 @@ def make_pool() -> urllib3.PoolManager:
     # No retries and no automatic redirects: a failure is reported, and redirects are
     # followed (and bounded) by HttpStorage itself. maxsize covers waitress's threads.
     return urllib3.PoolManager(num_pools=16, maxsize=16, retries=False)
-
-
-def redact(location: str) -> str:
-    """The location for messages: any `user:password@` replaced by `***@`."""
-    url = urlsplit(location)
-    if "@" not in url.netloc:
-        return location
-    return url._replace(netloc="***@" + url.netloc.rsplit("@", 1)[1]).geturl()
 
 
 @hookimpl

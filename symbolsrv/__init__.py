@@ -45,7 +45,8 @@ class SymbolServer:
 def main(global_config, **settings):
     """Build the WSGI app. Reads top to bottom as a table of contents."""
     # Settings, plugins, chain, engine: as the CLI builds them.
-    parts = wiring.build(settings, (global_config or {}).get("__file__"))
+    global_config = global_config or {}
+    parts = wiring.build(settings, global_config.get("__file__"), global_config)
     cfg, pm, metrics, chain, engine = parts.cfg, parts.pm, parts.metrics, parts.chain, parts.engine
 
     db.create_tables(engine)

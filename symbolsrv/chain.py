@@ -18,6 +18,7 @@ from symbolsrv.breaker import CircuitBreaker
 from symbolsrv.cache import MISSING, NoCache
 from symbolsrv.errors import ConfigurationError, StorageError, StorageUnavailable
 from symbolsrv.keys import SymbolKey
+from symbolsrv.location_options import redact
 from symbolsrv.placement import Placement, split_placement
 from symbolsrv.singleflight import SingleFlight
 from symbolsrv.storage import Hit, Storage
@@ -39,6 +40,22 @@ class Step:
 
 def _no_observer(location: str, outcome: str, seconds: float) -> None:
     pass
+
+
+def _name_apart(storages: Sequence[Storage]) -> None:
+    """Give locations with the same name (two prefixes of one bucket, or one store listed twice
+    with different casings) distinct ones, `s3:org-symbols#2`: the heartbeat's checks and the
+    metrics' labels are keyed by name."""
+    seen: dict[str, int] = {}
+    for storage in storages:
+        count = seen[storage.name] = seen.get(storage.name, 0) + 1
+        if count > 1:
+            try:
+                storage.name = f"{storage.name}#{count}"
+            except AttributeError:
+                raise ConfigurationError(
+                    f"two locations are named {storage.name!r} and its plugin cannot rename one"
+                ) from None
 
 
 class StorageChain:
@@ -88,14 +105,14 @@ class StorageChain:
             plugin_location, placement = split_placement(location)
             storage = pm.hook.symbolsrv_storage_for(location=plugin_location, cfg=cfg)
             if storage is None:
-                raise ConfigurationError(
-                    f"no plugin handles location {location!r}; is its plugin in symbolsrv.plugins?"
-                )
+                raise ConfigurationError(f"no plugin handles location {redact(location)!r}; "
+                                         "is its plugin in symbolsrv.plugins?")
             placements.append(placement)
             return storage
 
         regular = [build(loc) for loc in cfg.locations]
         try_ = [build(loc) for loc in cfg.try_locations]
+        _name_apart(regular + try_)
         return cls(
             regular,
             try_,

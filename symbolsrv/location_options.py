@@ -11,7 +11,7 @@ from symbolsrv.errors import ConfigurationError
 from symbolsrv.settings import MAX_SECONDS, strict_bool
 
 __all__ = ["parse_location_options", "strict_bool", "positive_float", "non_negative_int",
-           "public_base_url"]
+           "public_base_url", "redact"]
 
 
 def positive_float(text: str) -> float:
@@ -27,6 +27,19 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise ValueError(text)
     return value
+
+
+def redact(location: str) -> str:
+    """The location for messages: any `user:password@` replaced by `***@`; a URL too broken to
+    parse shows only its scheme (its netloc might be a password with a `[` in it)."""
+    try:
+        url = urlsplit(location)
+        url.port  # noqa: B018 — raises ValueError for a bad port
+    except ValueError:
+        return location.partition(":")[0] + "://…"
+    if "@" not in url.netloc:
+        return location
+    return url._replace(netloc="***@" + url.netloc.rsplit("@", 1)[1]).geturl()
 
 
 def public_base_url(text: str) -> str:

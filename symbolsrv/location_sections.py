@@ -24,6 +24,8 @@ import os
 from typing import Mapping
 from urllib.parse import urlencode
 
+import plaster
+
 from symbolsrv.errors import ConfigurationError
 
 SECTION_PREFIX = "location:"
@@ -31,31 +33,49 @@ SECTION_PREFIX = "location:"
 Sections = Mapping[str, Mapping[str, str]]
 
 
-def read_location_sections(ini_file: str | None) -> dict[str, dict[str, str]]:
+def read_location_sections(
+    config_uri: str | None, variables: Mapping[str, str] | None = None
+) -> dict[str, dict[str, str]]:
     """The `[location:<name>]` sections of an INI file: {name: {option: value}}.
 
-    `ini_file` may be a PasteDeploy config URI (`production.ini#main`); None or "" gives {}.
+    `config_uri` is what pserve and the commands take: a path, `production.ini#main`,
+    `pastedeploy+ini:///etc/symbolsrv.ini`, `site.ini?root=/srv`; None or "" gives {}.
+    Values are interpolated as PasteDeploy does [app:main]: `%(here)s`, `%(__file__)s`, the
+    URI's and pserve's `name=value` variables (`variables`) and [DEFAULT]'s keys; a section's
+    own options are exactly the lines written in it.
     """
-    if not ini_file:
+    if not config_uri:
         return {}
-    path = os.path.abspath(ini_file.partition("#")[0])
-    parser = configparser.ConfigParser(
-        defaults={"here": os.path.dirname(path), "__file__": path}, strict=True
-    )
+    uri = plaster.parse_uri(config_uri)
+    path = os.path.abspath(uri.path)
+    defaults = {"here": os.path.dirname(path), "__file__": path, **uri.options,
+                **{k: str(v) for k, v in (variables or {}).items()}}
+    # Two readings: one only to list each section's own lines (no defaults mixed in), one to
+    # interpolate their values with the defaults.
+    own = configparser.RawConfigParser(default_section="symbolsrv:no-defaults", strict=True)
+    parser = configparser.ConfigParser(defaults=defaults, strict=True)
     try:
-        with open(path, encoding="utf-8") as f:
-            parser.read_file(f)
-        defaults = set(parser.defaults())
-        return {
-            section[len(SECTION_PREFIX):].strip(): {
-                name: parser.get(section, name) for name in parser.options(section)
-                if name not in defaults
-            }
-            for section in parser.sections() if section.startswith(SECTION_PREFIX)
-        }
+        for reader in (own, parser):
+            with open(path, encoding="utf-8") as f:
+                reader.read_file(f)
     except (OSError, UnicodeError, configparser.Error) as exc:
         message = " ".join(str(exc).split())
         raise ConfigurationError(f"cannot read location sections of {path}: {message}") from None
+    sections: dict[str, dict[str, str]] = {}
+    for section in own.sections():
+        if not section.startswith(SECTION_PREFIX):
+            continue
+        values = sections[section[len(SECTION_PREFIX):].strip()] = {}
+        for name in own.options(section):
+            try:
+                values[name] = parser.get(section, name)
+            except configparser.InterpolationError:
+                # The value may hold a password: name the place, never the text.
+                raise ConfigurationError(
+                    f"[{section}] {name}: bad %-interpolation (write a literal % as %%, or use "
+                    f"%(here)s, %(__file__)s or a defined variable)"
+                ) from None
+    return sections
 
 
 def expand_location(entry: str, sections: Sections) -> str:
@@ -73,9 +93,9 @@ def expand_location(entry: str, sections: Sections) -> str:
         )
     options = dict(section)
     url = options.pop("url", "").strip()
-    if "://" not in url:
+    if "://" not in url or len(url.split()) != 1:
         raise ConfigurationError(
-            f"[{SECTION_PREFIX}{entry}] needs a `url = <scheme>://…` line, not {url!r}"
+            f"[{SECTION_PREFIX}{entry}] needs a `url = <scheme>://…` line holding one URL"
         )
     if not options:
         return url

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from symbolsrv.errors import ConfigurationError
 from symbolsrv.keys import SymbolKey
+from symbolsrv.location_options import redact
 
 LAYOUTS = ("flat", "index2", "debuginfod")
 CASINGS = ("auto", "as-is", "upper-id", "lower")
@@ -114,7 +115,10 @@ def split_placement(location: str) -> tuple[str, Placement]:
     Returns the URL the storage plugin sees (its own options only) and the Placement. Raises
     ConfigurationError naming the location for an unknown layout or casing.
     """
-    url = urlsplit(location)
+    try:
+        url = urlsplit(location)
+    except ValueError:
+        raise ConfigurationError(f"{redact(location)!r}: not a valid URL") from None
     if not url.query:
         return location, Placement()
     pairs = parse_qsl(url.query, keep_blank_values=True)

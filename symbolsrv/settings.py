@@ -5,6 +5,7 @@ Every `symbolsrv.*` key is listed in SETTINGS; an unknown one is a typo and stop
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -12,6 +13,8 @@ from pyramid.settings import asbool, aslist
 
 from symbolsrv.errors import ConfigurationError
 from symbolsrv.location_sections import Sections, expand_location
+
+log = logging.getLogger(__name__)
 
 REQUIRED = object()
 
@@ -179,7 +182,12 @@ def load_settings(raw: Mapping[str, Any], sections: Sections | None = None) -> S
             ) from None
     if not values["locations"]:
         raise ConfigurationError("symbolsrv.locations is empty: configure at least one location")
+    sections = sections or {}
+    unused = set(sections) - set(values["locations"]) - set(values["try_locations"])
+    for name in sorted(unused):
+        log.warning("[location:%s] is not named in symbolsrv.locations or try_locations: unused",
+                    name)
     for attr in ("locations", "try_locations"):
-        values[attr] = tuple(expand_location(entry, sections or {}) for entry in values[attr])
+        values[attr] = tuple(expand_location(entry, sections) for entry in values[attr])
     values["sqlalchemy"] = {k: str(v) for k, v in raw.items() if k.startswith("sqlalchemy.")}
     return Settings(**values)

@@ -33,16 +33,18 @@ class Parts:
         self.engine.dispose()
 
 
-def build(settings: Mapping[str, Any], ini_file: str | None = None) -> Parts:
+def build(settings: Mapping[str, Any], ini_file: str | None = None,
+          variables: Mapping[str, str] | None = None) -> Parts:
     """Check the settings and build plugins, chain and engine.
 
-    `ini_file` is the INI file the settings came from: its `[location:<name>]` sections
-    describe locations named in symbolsrv.locations (symbolsrv/location_sections.py).
+    `ini_file` is the INI file (or config URI) the settings came from: its
+    `[location:<name>]` sections describe locations named in symbolsrv.locations
+    (symbolsrv/location_sections.py); `variables` are pserve's, for their interpolation.
 
     Raises ConfigurationError (a bad setting, an unimportable plugin, a location no plugin
     handles, an unsupported database) before anything connects.
     """
-    cfg = load_settings(settings, read_location_sections(ini_file))
+    cfg = load_settings(settings, read_location_sections(ini_file, variables))
     pm = make_plugin_manager(cfg.plugins)
     metrics = Metrics()
     chain = StorageChain.from_locations(cfg, pm, cache=make_cache(cfg))

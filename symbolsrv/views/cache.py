@@ -8,8 +8,7 @@ import hmac
 from pyramid.view import view_config
 
 from symbolsrv import serving
-from symbolsrv.errors import BadPath
-from symbolsrv.keys import SymbolKey, canonical_key, check_name
+from symbolsrv.lookup import REJECTED, Answer
 
 
 @view_config(route_name="cache_purge", request_method="DELETE")
@@ -21,14 +20,18 @@ def purge(request):
     offered = request.headers.get("Authorization", "")
     if not hmac.compare_digest(offered.encode("utf-8"), f"Bearer {token}".encode("utf-8")):
         return serving.text(403, "Forbidden: a valid Authorization: Bearer token is required")
-    names = (request.matchdict["debug_file"], request.matchdict["debug_id"],
-             request.matchdict["symbol_file"])
-    try:
-        for name in names:
-            check_name(name)
-    except BadPath as exc:
-        return serving.text(400, f"Bad Request: {exc}")
-    key = canonical_key(*names)
-    # A miss of the id as sent is cached apart from the canonical key's (see chain.locate).
-    app.chain.forget(key, SymbolKey(*names))
+    # The key a GET of the same path looks up (the parse hooks decide: an upper-cased debug
+    # id, a lower-cased debuginfod build id), and the id as sent, whose misses are cached
+    # apart from the canonical key's (see chain.locate).
+    path = request.path_info[len("/__cache__"):]
+    prepared = app.resolver.prepare(path, False)
+    if isinstance(prepared, Answer):
+        if prepared.outcome == REJECTED:
+            return serving.text(400, f"Bad Request: {prepared.reason}")
+        if prepared.key is None:
+            return serving.text(404, f"Not Found: {prepared.reason}")
+        key, alternate = prepared.key, None  # never looked up, so nothing is cached
+    else:
+        key, _, _, alternate = prepared
+    app.chain.forget(key, alternate)
     return serving.text(200, f"Purged {key.path}")

@@ -190,3 +190,14 @@ def test_a_failing_debuginfod_store_does_not_hide_what_the_index_knows(make_app,
     app.get(f"/libbar.so/{ELF_DEBUG_ID}/libbar.so.sym", status=404)
     assert [(r.debug_file, r.symbol_file) for r in read_miss_rows(server)] == [
         ("libbar.so", "libbar.so.sym")]
+
+
+def test_a_purge_forgets_a_cached_build_id_miss_in_any_case(make_app, tmp_path):
+    app, _ = make_app(tmp_path, purge_token="t0ken")
+    app.get(f"/buildid/{BUILD_ID}/debuginfo", status=404)  # the miss is cached…
+    store(tmp_path)
+    app.get(f"/buildid/{BUILD_ID}/debuginfo", status=404)
+    reply = app.delete(f"/__cache__/buildid/{BUILD_ID.upper()}/debuginfo",
+                       headers={"Authorization": "Bearer t0ken"})
+    assert reply.text == f"Purged buildid/{BUILD_ID}/debuginfo\n"
+    assert app.get(f"/buildid/{BUILD_ID}/debuginfo").body == DEBUGINFO

@@ -525,3 +525,21 @@ def test_from_locations_runs_in_turn_when_concurrency_is_off(make_cfg, tmp_path)
     })
     chain = StorageChain.from_locations(cfg, make_plugin_manager(cfg.plugins))
     assert chain._executor is None
+
+
+def test_locations_with_the_same_name_are_named_apart(make_cfg, tmp_path):
+    (tmp_path / "s").mkdir()
+    uri = (tmp_path / "s").as_uri()
+    cfg = make_cfg({"symbolsrv.locations": f"{uri} {uri}?casing=lower",
+                    "symbolsrv.try_locations": uri})
+    chain = StorageChain.from_locations(cfg, make_plugin_manager(cfg.plugins))
+    assert [s.name for s in chain.all] == [f"file:{tmp_path}/s", f"file:{tmp_path}/s#2",
+                                           f"file:{tmp_path}/s#3"]
+
+
+@pytest.mark.parametrize("location", ["ftp://user:hunter2@example.test/v1", "http://[::1/x"])
+def test_location_errors_never_show_a_password_nor_a_traceback(make_cfg, location):
+    cfg = make_cfg({"symbolsrv.locations": location})
+    with pytest.raises(ConfigurationError) as info:
+        StorageChain.from_locations(cfg, make_plugin_manager(cfg.plugins))
+    assert "hunter2" not in str(info.value)

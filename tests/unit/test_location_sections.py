@@ -101,3 +101,48 @@ def test_a_duplicate_option_is_a_clear_error(tmp_path):
 def test_settings_without_sections_refuse_a_bare_name():
     with pytest.raises(ConfigurationError, match="'primary' is not a URL"):
         load_settings({"symbolsrv.locations": "primary", "sqlalchemy.url": "sqlite://"})
+
+
+def test_plaster_uris_and_variables_are_understood(ini, tmp_path):
+    for uri in (f"pastedeploy+ini://{ini}", f"file+ini://{ini}", f"{ini}?x=1#main"):
+        assert set(read_location_sections(uri)) == {"primary", "tries"}, uri
+    vars_ini = tmp_path / "vars.ini"
+    vars_ini.write_text("[location:p]\nurl = file://%(root)s/store\n", encoding="utf-8")
+    assert read_location_sections(f"{vars_ini}?root=/from-uri")["p"]["url"] == (
+        "file:///from-uri/store")
+    assert read_location_sections(str(vars_ini), {"root": "/from-pserve"})["p"]["url"] == (
+        "file:///from-pserve/store")
+
+
+def test_default_keys_interpolate_but_are_no_options_of_a_section(tmp_path):
+    # As in PasteDeploy, the file's [DEFAULT] wins over variables given from outside.
+    path = tmp_path / "defaults.ini"
+    path.write_text("[DEFAULT]\ncasing = lower\nroot = /from-default\n"
+                    "[location:p]\nurl = file://%(root)s/store\ncasing = upper-id\n"
+                    "[location:q]\nurl = file:///q\n", encoding="utf-8")
+    assert read_location_sections(str(path), {"root": "/from-pserve"}) == {
+        "p": {"url": "file:///from-default/store", "casing": "upper-id"},
+        "q": {"url": "file:///q"},
+    }
+
+
+def test_a_bad_interpolation_names_the_place_and_never_the_value(tmp_path):
+    path = tmp_path / "secret.ini"
+    path.write_text("[location:p]\nurl = https://user:p%40ss@example.invalid/sym\n")
+    with pytest.raises(ConfigurationError) as info:
+        read_location_sections(str(path))
+    assert str(info.value).startswith("[location:p] url: bad %-interpolation (write a literal %")
+    assert "40ss" not in str(info.value)
+
+
+def test_a_url_of_two_lines_is_refused_without_showing_it():
+    with pytest.raises(ConfigurationError, match=r"\[location:p\] needs a `url = <scheme>://…` "
+                                                 r"line holding one URL$"):
+        expand_location("p", {"p": {"url": "file:///srv/a\nfile:///srv/b"}})
+
+
+def test_a_section_nothing_names_is_reported(caplog):
+    sections = {"used": {"url": "file:///a"}, "s3://b": {"url": "file:///b"}}
+    cfg = load_settings({"symbolsrv.locations": "used", "sqlalchemy.url": "sqlite://"}, sections)
+    assert cfg.locations == ("file:///a",)
+    assert "[location:s3://b] is not named in symbolsrv.locations or try_locations" in caplog.text

@@ -162,3 +162,8 @@ def test_a_location_with_nothing_to_ask_is_skipped_without_touching_its_circuit(
         assert observed == [("plain", "absent")]
     finally:
         chain.close()
+
+
+def test_a_url_too_broken_to_parse_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match=r"'http://…': not a valid URL"):
+        split_placement("http://[::1/x?casing=lower")
