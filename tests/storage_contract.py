@@ -10,7 +10,8 @@ A test class inherits StorageContract and overrides three fixtures:
 
 The contract: a present key is a Hit whose URL (or path) gives the stored bytes; a missing
 key is None, even next to a similar name; odd names (`+`, spaces, `@`, `{}`, non-ASCII)
-are found and their URL is pure ASCII; a backend that is down raises StorageError naming
+are found and their URL is pure ASCII; a key laid out in two tiers (core's
+layout=index2) is found under its extra directory; a backend that is down raises StorageError naming
 the location, from locate() and from ping(), and never answers None.
 """
 
@@ -23,6 +24,7 @@ import urllib3
 
 from symbolsrv.errors import StorageError
 from symbolsrv.keys import SymbolKey
+from symbolsrv.placement import Placement
 from symbolsrv.storage import Hit
 
 ID = "44E4EC8C2F41492B9369D6B9A059577C2"
@@ -91,6 +93,15 @@ class StorageContract:
         put("c++filt/" + ID + "/c++filt.sym", b"plus")
         assert storage.locate(SymbolKey("c  filt", ID, "c  filt.sym")) is None
         assert storage.locate(SymbolKey("c%2B%2Bfilt", ID, "c%2B%2Bfilt.sym")) is None
+
+    @pytest.mark.parametrize("key", [KEY, *ODD_KEYS[:3]], ids=lambda k: k.debug_file)
+    def test_a_two_tier_stored_key_is_found_under_its_directory(self, storage, put, key):
+        # Core's layout=index2 hands the plugin a StoredKey: its path has one more directory.
+        [(_, stored)] = Placement("index2").stored_keys(key)
+        put(stored.path, b"two-tier")
+        hit = storage.locate(stored)
+        assert hit is not None and fetch(hit) == b"two-tier"
+        assert storage.locate(key) is None
 
     def test_ping_answers_when_the_backend_is_up(self, storage):
         storage.ping()
