@@ -14,7 +14,9 @@ forms of a key in order (the first hit wins; at most one probe per distinct form
 
     casing=auto        the key as the URL-rewrite plugins made it (debug id upper-cased; a
                        debuginfod id lower-cased), then, if different, the id exactly as the
-                       client sent it (field case C-02)
+                       client sent it (field case C-02); for a Windows file (.pdb, .dll, .pd_…)
+                       then also its names lower-cased with that id (`NTDLL.PDB` asked,
+                       `ntdll.pdb` stored: Windows names are case-insensitive)
     casing=as-is       the path exactly as the client sent it
     casing=upper-id    the debug id upper-cased, names as sent
     casing=lower       the whole path lower-cased (stores written by a case-folding tool)
@@ -39,6 +41,15 @@ DEBUGINFOD_PREFIX = "buildid"  # plugins.rewrite_debuginfod's keys: buildid/<id>
 
 # Names of the forms in a lookup trace: "hit (as sent)", "hit (lower)".
 _AS_SENT = "as sent"
+_LOWER_NAMES = "lower names"
+# Files a Windows symsrv client asks for (not Breakpad's .sym): PDBs and PE binaries, plain or
+# CAB-compressed (`.pd_`), whose names Windows treats case-insensitively.
+WINDOWS_EXTENSIONS = (".pdb", ".pd_", ".dll", ".dl_", ".exe", ".ex_", ".sys", ".sy_",
+                      ".ocx", ".oc_", ".drv", ".dr_", ".dbg", ".db_")
+
+
+def _is_windows_file(key: SymbolKey) -> bool:
+    return key.symbol_file.lower().endswith(WINDOWS_EXTENSIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +85,7 @@ class Placement:
         lookup.as_sent_key); None means the client sent `key` itself. The first form's name
         is "" (a plain hit); later ones name themselves in traces.
         """
-        if self.is_default:  # the common case, kept cheap
+        if self.is_default and not _is_windows_file(key):  # the common case, kept cheap
             return [("", key)] if sent is None or sent == key else [("", key), (_AS_SENT, sent)]
         if self.layout == "debuginfod" and key.debug_file != DEBUGINFOD_PREFIX:
             return []
@@ -83,6 +94,11 @@ class Placement:
         for casing in self.casing:
             if casing == "auto":
                 forms += [("", key), (_AS_SENT, sent)]
+                if _is_windows_file(key):
+                    # Windows names are case-insensitive, and clients send them as the binary
+                    # spells them (`NTDLL.PDB`); stores keep them lower-case (msdl's own form).
+                    forms.append((_LOWER_NAMES, SymbolKey(key.debug_file.lower(), key.debug_id,
+                                                          key.symbol_file.lower())))
             elif casing == "as-is":
                 forms.append((_AS_SENT, sent))
             elif casing == "upper-id":

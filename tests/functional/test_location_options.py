@@ -72,7 +72,18 @@ def test_each_location_is_asked_in_its_own_layout_and_casing(site):
     assert client.get(url(PDB)).status == 404
     assert asked(symstore) == [INDEX2]
     assert asked(folded) == [PDB, LOWER]
-    assert asked(plain) == [PDB]
+    # casing=auto: Windows names are also asked lower-cased (the id as looked up).
+    assert asked(plain) == [PDB, f"crash.pdb/{DEBUG_ID}/crash.pdb"]
+
+
+def test_a_windows_name_in_another_case_is_found_by_default(site):
+    client, server, stores = site
+    stored = f"crash.pdb/{DEBUG_ID}/crash.pdb"
+    stores["plain"].put(stored, b"MSF 7.00 lower-case names")
+    stores["plain"].assert_serves(client.get(url(f"CRASH.PDB/{DEBUG_ID.lower()}/CRASH.PDB")),
+                                  stored, b"MSF 7.00 lower-case names")
+    data = json.loads(client.get(url(f"Crash.pdb/{DEBUG_ID}/Crash.pdb", "_trace=1")).body)
+    assert data["steps"][-1]["outcome"] == "hit (lower names)"
 
 
 def test_a_two_tier_store_serves_its_file(site):

@@ -25,6 +25,23 @@ def test_default_asks_the_canonical_key_then_the_id_as_sent():
     ]
 
 
+def test_default_also_asks_lower_case_names_for_a_windows_file():
+    key = SymbolKey("NTDLL.PDB", "1EB9FACB04EA273BB4BA52C3F2DE1E761", "NTDLL.PDB")
+    sent = SymbolKey("NTDLL.PDB", "1eb9facb04ea273bb4ba52c3f2de1e761", "NTDLL.PDB")
+    assert paths(Placement(), key, sent) == [
+        ("", "NTDLL.PDB/1EB9FACB04EA273BB4BA52C3F2DE1E761/NTDLL.PDB"),
+        ("as sent", "NTDLL.PDB/1eb9facb04ea273bb4ba52c3f2de1e761/NTDLL.PDB"),
+        ("lower names", "ntdll.pdb/1EB9FACB04EA273BB4BA52C3F2DE1E761/ntdll.pdb"),
+    ]
+    cab = SymbolKey("Crash.pdb", "ABCDEF0123456789", "Crash.pd_")
+    assert [p for _, p in paths(Placement(), cab)] == [
+        "Crash.pdb/ABCDEF0123456789/Crash.pd_", "crash.pdb/ABCDEF0123456789/crash.pd_"]
+    # Lower-case names already: one probe. Breakpad's .sym: never re-cased.
+    lower = SymbolKey("ntdll.pdb", "1EB9FACB04EA273BB4BA52C3F2DE1E761", "ntdll.pdb")
+    assert len(paths(Placement(), lower)) == 1
+    assert paths(Placement(), KEY) == [("", KEY.path)]
+
+
 def test_default_asks_once_when_the_client_sent_the_canonical_key():
     assert paths(Placement(), KEY, None) == [("", "XUL.pdb/44E4EC8C2F41492B9369D6B9A059577C2/XUL.sym")]
 
