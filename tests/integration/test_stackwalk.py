@@ -1,21 +1,27 @@
 """A real client: rust-minidump's minidump-stackwalk symbolicating real minidumps through
-symbolsrv (waitress) backed by the moto buckets, following its 302s to S3."""
+symbolsrv (waitress) over each store kind: shared/data/symbols as a local directory (200s),
+the moto buckets (302s to S3), a fresh GCS bucket and an HTTP mirror (302s to them)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.clients import minidump_stackwalk
+from tests.integration.stores import STORE_KINDS
 from tests.stackwalk import crashing_function, loaded_symbols, missing_symbols, run_stackwalk
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def stackwalk(start_symbolsrv, shared_data, tmp_path):
+@pytest.fixture(params=STORE_KINDS)
+def stackwalk(request, start_symbolsrv, serve_directory, shared_data, tmp_path):
     """stackwalk(dump_name) -> (report, server): a fresh symbolsrv and symbol cache per run."""
     binary = minidump_stackwalk()
-    server = start_symbolsrv(name="stackwalk")
+    if request.param == "s3":
+        server = start_symbolsrv(name="stackwalk")
+    else:
+        locations, env = serve_directory(request.param, shared_data / "symbols")
+        server = start_symbolsrv(locations, env=env, name="stackwalk")
 
     def run(dump_name):
         report = run_stackwalk(binary, shared_data / "minidumps" / dump_name, server.url,
