@@ -103,6 +103,10 @@ class HttpStorage:
     """One upstream base URL. `http` is a urllib3 PoolManager (or anything with its
     request() signature), shared by every request of this location."""
 
+    # It asks another symbol server, maybe a symbolsrv that lists this one: requests it sends
+    # say `Symbolsrv-Hops: 1`, and a symbolsrv never forwards such a request again.
+    forwards = True
+
     def __init__(self, http, base_url: str, options: HttpOptions, timeout_seconds: float,
                  user_agent: str | None = None):
         url = urlsplit(base_url)

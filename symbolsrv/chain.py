@@ -38,6 +38,10 @@ class Step:
     seconds: float
 
 
+# Cache keys of lookups that left forwarding locations out (chain.locate(forward=False)).
+OWN_PREFIX = "own:"
+
+
 def _no_observer(location: str, outcome: str, seconds: float) -> None:
     pass
 
@@ -139,13 +143,15 @@ class StorageChain:
         return ("try:" if include_try else "") + key.path
 
     def forget(self, key: SymbolKey, alternate: SymbolKey | None = None) -> None:
-        """Drop cached answers for key (a fresh upload or deletion must show at once)."""
-        self.cache.delete(self.cache_key(key, False))
-        self.cache.delete(self.cache_key(key, True))
-        # Misses of an as-sent spelling too (purging names the key as the client spells it).
-        if alternate is not None and alternate != key:
-            self.cache.delete(self.miss_cache_key(key, False, alternate))
-            self.cache.delete(self.miss_cache_key(key, True, alternate))
+        """Drop cached answers for key (a fresh upload or deletion must show at once): with and
+        without try locations, with and without forwarding ones, and the misses of an as-sent
+        spelling (purging names the key as the client spells it)."""
+        for include_try in (False, True):
+            names = {self.cache_key(key, include_try),
+                     self.miss_cache_key(key, include_try, alternate)}
+            for name in names:
+                self.cache.delete(name)
+                self.cache.delete(OWN_PREFIX + name)
 
     def locate(
         self,
@@ -154,8 +160,13 @@ class StorageChain:
         refresh: bool = False,
         trace: list[Step] | None = None,
         alternate: SymbolKey | None = None,
+        forward: bool = True,
     ) -> Hit | None:
         """Return the Hit of the highest-ranked location holding key; None if all said absent.
+
+        `forward=False` leaves out locations that forward to another symbol server (a storage
+        with `forwards = True`: the HTTP plugin): the request came from one (README: loop
+        protection). Such answers are cached apart.
 
         Every regular location ranks above every try location. A failing location is
         logged and skipped; if no later location has the key, StorageUnavailable is
@@ -175,6 +186,8 @@ class StorageChain:
             alternate = None
         cache_key = self.cache_key(key, include_try)
         miss_key = self.miss_cache_key(key, include_try, alternate)
+        if not forward:
+            cache_key, miss_key = OWN_PREFIX + cache_key, OWN_PREFIX + miss_key
         if not refresh:
             cached = self.cache.get(cache_key)
             if miss_key != cache_key and (cached is MISSING or cached is None):
@@ -186,9 +199,10 @@ class StorageChain:
                 return cached
         storages = self.all if include_try else self.regular
         if trace is not None:
-            return self._lookup(key, alternate, storages, cache_key, miss_key, trace)
+            return self._lookup(key, alternate, storages, cache_key, miss_key, trace, forward)
         return self._flights.do(
-            miss_key, lambda: self._lookup(key, alternate, storages, cache_key, miss_key, None)
+            miss_key,
+            lambda: self._lookup(key, alternate, storages, cache_key, miss_key, None, forward),
         )
 
     @classmethod
@@ -200,12 +214,15 @@ class StorageChain:
             return cache_key
         return f"{cache_key}|as-sent:{alternate.debug_id}"
 
-    def _lookup(self, key, alternate, storages, cache_key, miss_key, trace) -> Hit | None:
+    def _lookup(self, key, alternate, storages, cache_key, miss_key, trace,
+                forward=True) -> Hit | None:
         # Only locations that may hold the key are asked (a layout=debuginfod location holds
-        # only /buildid/ keys): the others are absent without a request, a breaker check, a
-        # metric or a trace step, so their health never decides another kind of request.
+        # only /buildid/ keys; a forwarding one is left out for a request that was forwarded):
+        # the others are absent without a request, a breaker check, a metric or a trace step,
+        # so their health never decides another kind of request.
         asked = [(rank, s, forms) for rank, s in enumerate(storages, 1)
-                 if (forms := self.placement(s).stored_keys(key, alternate))]
+                 if (forward or not getattr(s, "forwards", False))
+                 and (forms := self.placement(s).stored_keys(key, alternate))]
         failed: list[str] = []
         if self._executor is None or len(asked) <= 1:
             answers = (self._ask_or_error(s, rank, key, forms, trace) for rank, s, forms in asked)

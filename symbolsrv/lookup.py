@@ -54,9 +54,12 @@ class Resolver:
         self._prepared: dict = {}
 
     def resolve(
-        self, path_info: str, try_flag: bool = False, refresh: bool = False, trace=None
+        self, path_info: str, try_flag: bool = False, refresh: bool = False, trace=None,
+        forward: bool = True,
     ) -> Answer:
-        """Decide the answer for one GET/HEAD path. Storage is asked only for a valid key."""
+        """Decide the answer for one GET/HEAD path. Storage is asked only for a valid key;
+        `forward=False` (a request another symbol server forwarded) leaves out locations
+        that forward to other symbol servers."""
         # Parsing is pure and crash processors ask for the same few hundred paths all day:
         # remember what each path parses to (a bounded dict, emptied when full).
         memo_key = (path_info, try_flag)
@@ -78,6 +81,8 @@ class Resolver:
         # kept under code-id paths (`firefox.exe/59021DD066000/firefox.ex_`).
         # A mixed- or lower-case id is also asked for as sent, after the canonical form.
         extra = {"alternate": alternate} if alternate is not None else {}
+        if not forward:
+            extra["forward"] = False
         try:
             hit = self.chain.locate(key, include_try=is_try, refresh=refresh, trace=trace, **extra)
             unavailable = None

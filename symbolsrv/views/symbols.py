@@ -53,8 +53,12 @@ def symbol(request):
     query = _query(environ.get("QUERY_STRING", ""))
     debug = environ.get("HTTP_DEBUG", "").lower() == "true"
     steps = [] if (debug or query.trace) else None
+    # Loop protection: a request another symbol server forwarded (it says Symbolsrv-Hops) is
+    # answered from this server's own stores, never forwarded again.
+    forwarded = environ.get("HTTP_SYMBOLSRV_HOPS", "0").strip() not in ("", "0")
     answer = app.resolver.resolve(
-        request.environ["PATH_INFO"], try_flag=query.try_, refresh=query.refresh, trace=steps
+        environ["PATH_INFO"], try_flag=query.try_, refresh=query.refresh, trace=steps,
+        forward=not forwarded,
     )
     response = respond(request, app, answer)
     if query.trace:

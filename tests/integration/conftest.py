@@ -154,7 +154,7 @@ def _stop(server: SymbolsrvProcess) -> None:
 @pytest.fixture
 def start_symbolsrv(moto, symbol_buckets):
     """start_symbolsrv(locations=None, sqlalchemy_url=None, settings=None, env=None,
-    endpoint=None, name="symbolsrv", wait=True) -> SymbolsrvProcess
+    endpoint=None, name="symbolsrv", wait=True, port=None, extra_ini="") -> SymbolsrvProcess
 
     Start symbolsrv under waitress; by default over the session's buckets A, B, C with SQLite,
     boto3 pointed at the session moto (or at `endpoint`). With wait=False the process is only
@@ -164,13 +164,15 @@ def start_symbolsrv(moto, symbol_buckets):
     started: list[SymbolsrvProcess] = []
 
     def start(locations=None, sqlalchemy_url=None, settings=None, env=None, endpoint=None,
-              name="symbolsrv", wait=True):
+              name="symbolsrv", wait=True, port=None, extra_ini=""):
         server = SymbolsrvProcess(
             locations if locations is not None else symbol_buckets.locations,
             sqlalchemy_url=sqlalchemy_url,
             settings=settings,
             env={**aws_env(endpoint or moto.endpoint), **(env or {})},
             name=name,
+            port=port,
+            extra_ini=extra_ini,
         )
         started.append(server)
         server.launch()

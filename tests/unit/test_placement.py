@@ -184,3 +184,27 @@ def test_a_location_with_nothing_to_ask_is_skipped_without_touching_its_circuit(
 def test_a_url_too_broken_to_parse_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match=r"'http://…': not a valid URL"):
         split_placement("http://[::1/x?casing=lower")
+
+
+def test_a_forwarded_request_leaves_forwarding_locations_out_and_is_cached_apart():
+    from symbolsrv.cache import MemoryCache
+    from symbolsrv.chain import StorageChain
+
+    upstream = Recording("http:peer", holds={KEY.path})
+    upstream.forwards = True
+    own = Recording("file:own")
+    chain = StorageChain([upstream, own], cache=MemoryCache(300, 30, 100))
+    try:
+        assert chain.locate(KEY, forward=False) is None
+        assert upstream.asked == [] and own.asked == [KEY.path]
+        # The forwarded request's miss does not hide the peer's copy from a client's request…
+        assert chain.locate(KEY).location == "http:peer"
+        # …and each is answered from its own cache entry afterwards.
+        assert chain.locate(KEY, forward=False) is None
+        assert chain.locate(KEY).location == "http:peer"
+        assert upstream.asked == [KEY.path] and own.asked == [KEY.path]
+        chain.forget(KEY)
+        assert chain.locate(KEY, forward=False) is None
+        assert own.asked == [KEY.path] * 2
+    finally:
+        chain.close()
