@@ -136,21 +136,33 @@ class HttpStorage:
     def locate(self, key: SymbolKey) -> Hit | None:
         url = self.url_for(key)
         deadline = time.monotonic() + self.timeout_seconds
-        final = self._follow(url, deadline)
-        if final is None:
+        found = self._follow(url, deadline)
+        if found is None:
             return None
+        final, on_upstream = found
         if self.options.public_url:
             return Hit(self.name, url=f"{self.options.public_url}/{key.quoted_path}")
-        return Hit(self.name, url=final if self.options.redirect_to == "final" else url)
+        return Hit(self.name, url=final if self.options.redirect_to == "final" else on_upstream)
 
-    def _follow(self, url: str, deadline: float) -> str | None:
-        """Follow redirects from `url`; return the URL that answered 2xx, or None if absent."""
+    def _on_upstream(self, url: str) -> bool:
+        """Is url a plain path of the upstream itself (same origin, under the base path, no
+        query string, no credentials)? Another symbol server's redirect to one of its own
+        paths (a code-id redirect to the debug key) stays valid; a signed link elsewhere does
+        not."""
+        parts = urlsplit(url)
+        return (_origin(parts) == self._origin and "@" not in parts.netloc and not parts.query
+                and (parts.path + "/").startswith(self.base_path + "/"))
+
+    def _follow(self, url: str, deadline: float) -> tuple[str, str] | None:
+        """Follow redirects from `url`; None if absent, else (the URL that answered 2xx, the
+        last URL of the chain still on the upstream itself)."""
         seen = {url}
+        on_upstream = url
         hops = 0
         while True:
             status, location = self._check(url, deadline, redirected=hops > 0)
             if status is None:
-                return url
+                return url, on_upstream
             if status in _ABSENT:
                 return None
             if status == 403:
@@ -170,6 +182,9 @@ class HttpStorage:
             if hops > self.options.max_redirects:
                 raise StorageError(self.name, f"more than {self.options.max_redirects} redirects")
             seen.add(target)
+            # The chain stays on the upstream as long as each hop is one of its own paths.
+            if on_upstream == url and self._on_upstream(target):
+                on_upstream = target
             url = target
 
     def _check(self, url: str, deadline: float, redirected: bool) -> tuple[int | None, str | None]:

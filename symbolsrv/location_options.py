@@ -45,9 +45,16 @@ def redact(location: str) -> str:
 def public_base_url(text: str) -> str:
     """`public_url`: an absolute http(s) URL without query or fragment (a CDN or web server in
     front of the store), without its trailing slash; the key's quoted path is appended."""
-    url = urlsplit(text)
-    if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
-        raise ValueError(text)
+    if not text.isascii() or any(c.isspace() or not c.isprintable() for c in text):
+        raise ValueError("ASCII without spaces or control characters; percent-encode the rest")
+    try:
+        url = urlsplit(text)
+    except ValueError:
+        raise ValueError("not a URL") from None
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ValueError("expected http(s)://host/path")
+    if url.query or url.fragment:
+        raise ValueError("no query string or fragment")
     return text.rstrip("/")
 
 
@@ -66,6 +73,9 @@ def parse_location_options(
             )
         try:
             values[name] = fields[name](text)
-        except ValueError:
-            raise ConfigurationError(f"{location!r}: bad value for {name}: {text!r}") from None
+        except ValueError as exc:
+            why = str(exc)
+            detail = f" ({why})" if why and why != text else ""
+            raise ConfigurationError(
+                f"{location!r}: bad value for {name}: {text!r}{detail}") from None
     return values

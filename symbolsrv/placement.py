@@ -18,7 +18,8 @@ forms of a key in order (the first hit wins; at most one probe per distinct form
                        then also its names lower-cased with that id (`NTDLL.PDB` asked,
                        `ntdll.pdb` stored: Windows names are case-insensitive)
     casing=as-is       the path exactly as the client sent it
-    casing=upper-id    the debug id upper-cased, names as sent
+    casing=upper-id    the debug id upper-cased, names as sent (a debuginfod build id stays
+                       lower-case: debuginfod stores keep it so)
     casing=lower       the whole path lower-cased (stores written by a case-folding tool)
     casing=upper-id,lower   a comma-separated list: each form in order
 
@@ -101,6 +102,8 @@ class Placement:
                                                           key.symbol_file.lower())))
             elif casing == "as-is":
                 forms.append((_AS_SENT, sent))
+            elif casing == "upper-id" and key.debug_file == DEBUGINFOD_PREFIX:
+                forms.append(("", key))  # build ids are lower-case, in stores as on the wire
             elif casing == "upper-id":
                 forms.append(("upper-id", SymbolKey(sent.debug_file, sent.debug_id.upper(),
                                                     sent.symbol_file)))

@@ -90,6 +90,11 @@ def test_index2_quoted_path_encodes_odd_characters():
     assert stored.quoted_path == "c%2B/c%2B%2Bfilt/ABCDEF0123456789ABCDEF01234567891/c%2B%2Bfilt.sym"
 
 
+@pytest.mark.parametrize("casing", [("upper-id",), ("upper-id", "lower"), ("as-is",), ("auto",)])
+def test_a_build_id_is_never_upper_cased(casing):
+    assert [p for _, p in paths(Placement("debuginfod", casing), BUILDID)] == [BUILDID.path]
+
+
 def test_debuginfod_layout_is_asked_only_for_debuginfod_keys():
     placement = Placement("debuginfod")
     assert placement.stored_keys(KEY, SENT) == []

@@ -338,6 +338,24 @@ def test_public_url_and_redirect_to_final_exclude_each_other():
         parse_options("http://h/", "public_url=https://cdn.example.com&redirect_to=final")
 
 
+def test_a_redirect_to_another_path_of_the_upstream_itself_is_the_location(upstream, second):
+    # Another symbol server answering a code-id path with its debug key (README: code-id
+    # lookup): clients read the key from the end of Location, so it must be the debug key's.
+    code_path = "/symbols/xul.dll/54AF957E1B34000/xul.sym"
+    upstream.routes[code_path] = (302, {"Location": f"/symbols/xul.pdb/{ID}/xul.sym?x=1"}, b"")
+    upstream.routes[f"/symbols/xul.pdb/{ID}/xul.sym?x=1"] = 200
+    storage = make_storage(upstream.url("/symbols"))
+    key = SymbolKey("xul.dll", "54AF957E1B34000", "xul.sym")
+    assert storage.locate(key).url == upstream.url(code_path)  # a query string: not kept
+    upstream.routes[code_path] = (302, {"Location": f"/symbols/xul.pdb/{ID}/xul.sym"}, b"")
+    upstream.routes[f"/symbols/xul.pdb/{ID}/xul.sym"] = 200
+    assert storage.locate(key).url == upstream.url(f"/symbols/xul.pdb/{ID}/xul.sym")
+    # Outside the base path, or on to another host: the key's own URL, as before.
+    upstream.routes[code_path] = (302, {"Location": f"/elsewhere/xul.pdb/{ID}/xul.sym"}, b"")
+    upstream.routes[f"/elsewhere/xul.pdb/{ID}/xul.sym"] = 200
+    assert storage.locate(key).url == upstream.url(code_path)
+
+
 def test_redirect_to_final_option_returns_where_the_redirects_ended(upstream, second):
     upstream.routes[KEY_PATH] = (302, {"Location": second.url("/blob/xul.sym?sig=abc")}, b"")
     second.routes["/blob/xul.sym?sig=abc"] = 200
