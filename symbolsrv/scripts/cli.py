@@ -148,7 +148,7 @@ def status_of(answer: Answer) -> str:
     if answer.outcome == ERROR:
         return "503 Storage Unavailable"
     if answer.outcome == REDIRECT:
-        return f"302 Found (code id) to {answer.target_path}"
+        return f"302 Found ({answer.reason}) to {answer.target_path}"
     return f"404 Not Found: {answer.reason}"
 
 
