@@ -120,19 +120,24 @@ def client_env(server: SymbolsrvProcess, cache: Path) -> dict:
     return env
 
 
+def assert_find_fetches(find, identity, env, cache, debug, stripped) -> None:
+    """debuginfod-find saves the debug info (into `cache`) and, asked by the upper-case id,
+    the executable, each byte for byte."""
+    fetched = run(find, "debuginfo", identity, env=env).stdout.strip()
+    assert Path(fetched).is_relative_to(cache), fetched
+    assert Path(fetched).read_bytes() == debug.read_bytes()
+    fetched = run(find, "executable", identity.upper(), env=env).stdout.strip()
+    assert Path(fetched).read_bytes() == stripped.read_bytes()
+
+
 def test_debuginfod_find_fetches_the_debug_info_byte_for_byte(debuginfod_symbolsrv, program,
                                                              tmp_path):
     find = require("debuginfod-find", "as the debuginfod client")
     stripped, debug, identity = program
     env = client_env(debuginfod_symbolsrv, tmp_path / "cache-find")
 
-    fetched = run(find, "debuginfo", identity, env=env).stdout.strip()
-    assert Path(fetched).is_relative_to(tmp_path / "cache-find"), fetched
-    assert Path(fetched).read_bytes() == debug.read_bytes()
-
-    # By the upper-case id too (looked up lower-cased), and the executable.
-    fetched = run(find, "executable", identity.upper(), env=env).stdout.strip()
-    assert Path(fetched).read_bytes() == stripped.read_bytes()
+    # The debug info, then the executable by the upper-case id (looked up lower-cased).
+    assert_find_fetches(find, identity, env, tmp_path / "cache-find", debug, stripped)
 
     # An unknown build id: debuginfod-find fails with "No such file or directory" (a 404).
     unknown = "0123456789abcdef0123456789abcdef01234567"
@@ -248,11 +253,7 @@ def test_debuginfod_clients_fetch_from_a_breakpad_store_once_indexed(breakpad_sy
 
     # The clients, with a fresh cache (libdebuginfod caches a 404 for 10 minutes).
     env = client_env(server, tmp_path / "cache-after")
-    fetched = run(find, "debuginfo", identity, env=env).stdout.strip()
-    assert Path(fetched).is_relative_to(tmp_path / "cache-after"), fetched
-    assert Path(fetched).read_bytes() == debug.read_bytes()
-    fetched = run(find, "executable", identity.upper(), env=env).stdout.strip()
-    assert Path(fetched).read_bytes() == stripped.read_bytes()
+    assert_find_fetches(find, identity, env, tmp_path / "cache-after", debug, stripped)
 
     gdb_env = client_env(server, tmp_path / "cache-gdb")
     shown = run(gdb, "-nx", "-batch", "-iex", "set debuginfod enabled on",
