@@ -15,10 +15,7 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 from symbolsrv import hookimpl
-from symbolsrv.keys import SymbolKey
-
-PREFIX = "buildid"
-ARTIFACTS = ("debuginfo", "executable")
+from symbolsrv.keys import DEBUGINFOD_ARTIFACTS, DEBUGINFOD_PREFIX, SymbolKey
 
 
 # tryfirst: `/buildid/<id>/debuginfo` also has the three parts of the plain
@@ -28,7 +25,8 @@ ARTIFACTS = ("debuginfo", "executable")
 # `buildid/…` paths itself, so neither order matters even without this marker.)
 @hookimpl(tryfirst=True)
 def symbolsrv_parse_path(segments, cfg):
-    if len(segments) == 3 and segments[0] == PREFIX and segments[2] in ARTIFACTS:
+    if (len(segments) == 3 and segments[0] == DEBUGINFOD_PREFIX
+            and segments[2] in DEBUGINFOD_ARTIFACTS):
         # The id is judged by the resolver like any debug id (9-64 hex digits, else 400).
-        return SymbolKey(PREFIX, segments[1].lower(), segments[2])
+        return SymbolKey(DEBUGINFOD_PREFIX, segments[1].lower(), segments[2])
     return None

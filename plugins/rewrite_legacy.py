@@ -6,7 +6,7 @@ Pure functions, no I/O: clients and scripts baked these URLs in years ago.
 from __future__ import annotations
 
 from symbolsrv import hookimpl
-from symbolsrv.keys import canonical_key
+from symbolsrv.keys import DEBUGINFOD_PREFIX, canonical_key
 
 
 @hookimpl
@@ -25,7 +25,7 @@ def symbolsrv_parse_path(segments, cfg):
     if len(segments) == 3:
         # /buildid/<build id>/<name> is the debuginfod namespace (plugins.rewrite_debuginfod):
         # its ids are lower-case, so it is never claimed (nor upper-cased) here.
-        if segments[0] == "buildid":
+        if segments[0] == DEBUGINFOD_PREFIX:
             return None
         return canonical_key(*segments)
     return None

@@ -15,7 +15,7 @@ Case rules: code_file matches case-insensitively (Windows writes `KERNEL32.DLL` 
 `kernel32.dll` for the same binary), code_id upper-cased (as debug ids are); debug_file and
 symbol_file keep their case. Linux and macOS `.sym` files have `INFO CODE_ID <build id>` with
 no file name: the row's code_file is then the MODULE's debug_file. Those rows are recorded,
-and looked up by build id alone for debuginfod requests (see debuginfod_redirect_path).
+and looked up by build id alone for debuginfod requests (see debuginfod_symbol_file).
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ MAX_ENTRIES = 10_000
 RETRY_SECONDS = 5.0  # after a database failure, lookups skip the database this long
 
 # debuginfod artifacts and the Breakpad file names they map to (debuginfod_symbol_file).
-DEBUGINFOD_PREFIX = "buildid"
 DEBUGINFOD_FILES = {"debuginfo": "{}.dbg", "executable": "{}"}
 # MODULE systems (lower-cased) whose binaries are ELF files: the rows a build id may match.
 ELF_SYSTEMS = ("linux", "android", "fuchsia", "solaris", "nacl")
@@ -84,11 +83,6 @@ def looks_like_code_id(key: SymbolKey) -> bool:
     """True for `/<PE name>/<id>/<name>.sym` (names compared case-insensitively)."""
     return (key.debug_file.lower().endswith(PE_EXTENSIONS)
             and key.symbol_file.lower().endswith(".sym"))
-
-
-def looks_like_build_id(key: SymbolKey) -> bool:
-    """True for a debuginfod key, `buildid/<id>/debuginfo|executable` (plugins.rewrite_debuginfod)."""
-    return key.debug_file == DEBUGINFOD_PREFIX and key.symbol_file in DEBUGINFOD_FILES
 
 
 def debuginfod_symbol_file(debug_file: str, artifact: str) -> str:
@@ -294,8 +288,8 @@ class CodeIdIndex:
         """The (debug_file, debug_id) that code_file/code_id maps to, or None if not indexed.
 
         code_file matches case-insensitively, code_id upper-cased; code_file None matches any
-        ELF module (a build id names one binary on its own: debuginfod requests). Answers are remembered for
-        ttl_seconds (`refresh` asks the database again). Raises CodeIdIndexUnavailable on a
+        ELF module (a build id names one binary on its own: debuginfod requests). Answers are
+        remembered for ttl_seconds (`refresh` asks the database again). Raises CodeIdIndexUnavailable on a
         database error and, without asking the database, for retry_seconds after one; such
         failures are never remembered as "not indexed".
         """

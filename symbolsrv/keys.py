@@ -80,6 +80,16 @@ def check_name(segment: str) -> None:
         raise BadPath("forbidden character in path")
 
 
+# debuginfod's namespace (plugins.rewrite_debuginfod): `buildid/<build id>/<artifact>`, ids
+# lower-case. Core, the placement and the code-id index recognise these keys by it.
+DEBUGINFOD_PREFIX = "buildid"
+DEBUGINFOD_ARTIFACTS = ("debuginfo", "executable")
+
+
+def is_debuginfod_key(key: SymbolKey) -> bool:
+    return key.debug_file == DEBUGINFOD_PREFIX and key.symbol_file in DEBUGINFOD_ARTIFACTS
+
+
 def canonical_key(debug_file: str, debug_id: str, symbol_file: str) -> SymbolKey:
     """Build the canonical key: the debug id upper-cased, the names exactly as sent."""
     return SymbolKey(debug_file, debug_id.upper(), symbol_file)

@@ -15,12 +15,18 @@ from symbolsrv.codeids import (
     CodeIdIndexUnavailable,
     debuginfod_symbol_file,
     is_same_key,
-    looks_like_build_id,
     looks_like_code_id,
     redirect_path,
 )
 from symbolsrv.errors import BadPath, StorageUnavailable
-from symbolsrv.keys import SymbolKey, check_key, has_allowed_extension, is_all_zero, split_path
+from symbolsrv.keys import (
+    SymbolKey,
+    check_key,
+    has_allowed_extension,
+    is_all_zero,
+    is_debuginfod_key,
+    split_path,
+)
 from symbolsrv.storage import Hit
 
 log = logging.getLogger(__name__)
@@ -88,7 +94,7 @@ class Resolver:
             unavailable = None
         except StorageUnavailable as exc:
             hit, unavailable = None, exc
-        if hit is None and self.codeids is not None and looks_like_build_id(key):
+        if hit is None and self.codeids is not None and is_debuginfod_key(key):
             # Not in a debuginfod-layout store (or that store failed): a Breakpad-layout store
             # may hold the module under its debug id, `libxul.so/<debug_id>/libxul.so.dbg`, if
             # the index knows it; the index's answer is as good as a lower-ranked hit.

@@ -32,13 +32,12 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from symbolsrv.errors import ConfigurationError
-from symbolsrv.keys import SymbolKey
+from symbolsrv.keys import SymbolKey, canonical_key, is_debuginfod_key
 from symbolsrv.location_options import redact
 
 LAYOUTS = ("flat", "index2", "debuginfod")
 CASINGS = ("auto", "as-is", "upper-id", "lower")
 OPTIONS = ("layout", "casing")
-DEBUGINFOD_PREFIX = "buildid"  # plugins.rewrite_debuginfod's keys: buildid/<id>/debuginfo
 
 # Names of the forms in a lookup trace: "hit (as sent)", "hit (lower)".
 _AS_SENT = "as sent"
@@ -88,7 +87,7 @@ class Placement:
         """
         if self.is_default and not _is_windows_file(key):  # the common case, kept cheap
             return [("", key)] if sent is None or sent == key else [("", key), (_AS_SENT, sent)]
-        if self.layout == "debuginfod" and key.debug_file != DEBUGINFOD_PREFIX:
+        if self.layout == "debuginfod" and not is_debuginfod_key(key):
             return []
         sent = sent or key
         forms: list[tuple[str, SymbolKey]] = []
@@ -102,11 +101,11 @@ class Placement:
                                                           key.symbol_file.lower())))
             elif casing == "as-is":
                 forms.append((_AS_SENT, sent))
-            elif casing == "upper-id" and key.debug_file == DEBUGINFOD_PREFIX:
+            elif casing == "upper-id" and is_debuginfod_key(key):
                 forms.append(("", key))  # build ids are lower-case, in stores as on the wire
             elif casing == "upper-id":
-                forms.append(("upper-id", SymbolKey(sent.debug_file, sent.debug_id.upper(),
-                                                    sent.symbol_file)))
+                forms.append(("upper-id", canonical_key(sent.debug_file, sent.debug_id,
+                                                        sent.symbol_file)))
             else:  # lower
                 forms.append(("lower", SymbolKey(sent.debug_file.lower(), sent.debug_id.lower(),
                                                  sent.symbol_file.lower())))
@@ -140,30 +139,25 @@ def split_placement(location: str) -> tuple[str, Placement]:
         raise ConfigurationError(f"{redact(location)!r}: not a valid URL") from None
     if not url.query:
         return location, Placement()
+    shown = redact(location).partition("?")[0]  # for messages: no credentials, no options
     pairs = parse_qsl(url.query, keep_blank_values=True)
     ours = {name: value for name, value in pairs if name in OPTIONS}
     if not ours:
         return location, Placement()
     for name in OPTIONS:
         if sum(1 for n, _ in pairs if n == name) > 1:
-            raise ConfigurationError(f"{_shown(url)!r}: option {name!r} given twice")
+            raise ConfigurationError(f"{shown!r}: option {name!r} given twice")
     layout = ours.get("layout", "flat")
     if layout not in LAYOUTS:
         raise ConfigurationError(
-            f"{_shown(url)!r}: bad value for layout: {layout!r} (one of: {', '.join(LAYOUTS)})"
+            f"{shown!r}: bad value for layout: {layout!r} (one of: {', '.join(LAYOUTS)})"
         )
     casing = tuple(part.strip() for part in ours.get("casing", "auto").split(","))
     bad = [part for part in casing if part not in CASINGS]
     if bad or not casing:
         raise ConfigurationError(
-            f"{_shown(url)!r}: bad value for casing: {ours['casing']!r} "
+            f"{shown!r}: bad value for casing: {ours['casing']!r} "
             f"(one or more of: {', '.join(CASINGS)}, comma-separated)"
         )
     rest = urlencode([(n, v) for n, v in pairs if n not in OPTIONS])
     return urlunsplit(url._replace(query=rest)), Placement(layout, casing)
-
-
-def _shown(url) -> str:
-    """The location without credentials, for messages."""
-    netloc = url.netloc.rpartition("@")[2]
-    return urlunsplit(url._replace(netloc=netloc, query=""))

@@ -5,12 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pyramid.paster import get_appsettings, setup_logging
-
 from symbolsrv import db
 from symbolsrv.errors import SymbolsrvError
-from symbolsrv.location_sections import read_location_sections
-from symbolsrv.settings import load_settings
+from symbolsrv.scripts.cli import load_config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,9 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config_uri", help="INI file, e.g. production.ini")
     args = parser.parse_args(argv)
     try:
-        setup_logging(args.config_uri)
-        cfg = load_settings(get_appsettings(args.config_uri),
-                            read_location_sections(args.config_uri))
+        cfg = load_config(args.config_uri)  # logging set up, [location:<name>] sections read
         engine = db.make_engine(cfg)
         db.create_tables(engine)
     except SymbolsrvError as exc:

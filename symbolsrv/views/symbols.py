@@ -55,7 +55,8 @@ def symbol(request):
     steps = [] if (debug or query.trace) else None
     # Loop protection: a request another symbol server forwarded (it says Symbolsrv-Hops) is
     # answered from this server's own stores, never forwarded again.
-    forwarded = environ.get("HTTP_SYMBOLSRV_HOPS", "").strip(" \t0") != ""
+    hops = environ.get("HTTP_SYMBOLSRV_HOPS")
+    forwarded = hops is not None and hops.strip(" \t0") != ""
     answer = app.resolver.resolve(
         environ["PATH_INFO"], try_flag=query.try_, refresh=query.refresh, trace=steps,
         forward=not forwarded,
