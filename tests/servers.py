@@ -105,6 +105,18 @@ def _wait_until(ready, what, log_path, proc=None, timeout=START_TIMEOUT):
                        f"{_tail(log_path)}")
 
 
+def _answers_200(port: int, method: str, path: str) -> bool:
+    """Does 127.0.0.1:port answer `method path` with 200 (the server is up and serving)?"""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        conn.request(method, path)
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
 class _StartStop:
     """`with Server() as s:` starts it and always cleans up, even when start() fails."""
 
@@ -211,14 +223,7 @@ class MotoServer(_ChildServer):
 
     def ready(self):
         # GET / is S3 ListBuckets, so a 200 means the S3 backend answers, not just the socket.
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-        try:
-            conn.request("GET", "/")
-            return conn.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            conn.close()
+        return _answers_200(self.port, "GET", "/")
 
 
 def fake_gcs_server_binary():
@@ -277,14 +282,7 @@ class FakeGcsServer(_ChildServer):
 
     def ready(self):
         # The JSON API's bucket list: a 200 means the storage backend answers.
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-        try:
-            conn.request("GET", "/storage/v1/b")
-            return conn.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            conn.close()
+        return _answers_200(self.port, "GET", "/storage/v1/b")
 
 
 class StaticHttpServer(_ChildServer):
@@ -312,14 +310,7 @@ class StaticHttpServer(_ChildServer):
                 "--directory", self.directory, str(self.port)]
 
     def ready(self):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-        try:
-            conn.request("HEAD", "/")
-            return conn.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            conn.close()
+        return _answers_200(self.port, "HEAD", "/")
 
 
 class RedisServer(_ChildServer):

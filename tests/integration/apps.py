@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -331,3 +332,38 @@ def copy_symbol_files(shared_data, root, paths):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shared_data / "symbols" / path, target)
     return root
+
+
+def stop_cleanly(server: SymbolsrvProcess) -> None:
+    """Stop a started server with SIGTERM, which must end it with status 0 within STOP_TIMEOUT
+    (the miss log is flushed on the way out); always clean up its process and files."""
+    try:
+        if server.running:
+            status = server.terminate(STOP_TIMEOUT)
+            assert status == 0, (f"symbolsrv exited with status {status} on SIGTERM; log:\n"
+                                 f"{server.log_tail()}")
+    finally:
+        server.close()
+
+
+def stop_all(servers) -> None:
+    """stop_cleanly() each server, then fail with every server's complaint at once."""
+    errors = []
+    for server in servers:
+        try:
+            stop_cleanly(server)
+        except AssertionError as exc:
+            errors.append(str(exc))
+    assert not errors, "\n\n".join(errors)
+
+
+@contextmanager
+def running(server: SymbolsrvProcess):
+    """`with running(SymbolsrvProcess(...)) as server:` started, then stopped cleanly."""
+    try:
+        server.start()
+    except BaseException:
+        server.close()
+        raise
+    yield server
+    stop_cleanly(server)

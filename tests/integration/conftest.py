@@ -25,7 +25,7 @@ from tests.data import (
     load_workload,
     require_shared_data,
 )
-from tests.integration.apps import MEASUREMENTS, STOP_TIMEOUT, SymbolsrvProcess
+from tests.integration.apps import MEASUREMENTS, SymbolsrvProcess, running, stop_all
 from tests.integration.s3data import SymbolBuckets, s3_client
 from tests.integration.stores import (
     STORE_KINDS,
@@ -66,14 +66,8 @@ def workload(shared_data) -> list[WorkloadLine]:
 def moto():
     """A moto S3 server for the whole session (restart it only in a test's own MotoServer)."""
     require_module("boto3", "to load the S3 emulator")
-    server = MotoServer()
-    try:
-        server.start()
-    except BaseException:
-        server.close()
-        raise
-    yield server
-    server.close()
+    with MotoServer() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -92,14 +86,8 @@ def fake_gcs():
     """A fake-gcs-server for the whole session, with an in-memory backend (a fresh bucket per
     use)."""
     require_module("google.cloud.storage", "to fill the GCS emulator")
-    server = FakeGcsServer()
-    try:
-        server.start()
-    except BaseException:
-        server.close()
-        raise
-    yield server
-    server.close()
+    with FakeGcsServer() as server:
+        yield server
 
 
 # ------------------------------------------------------------------------------ PostgreSQL
@@ -108,14 +96,8 @@ def fake_gcs():
 @pytest.fixture(scope="session")
 def pg_cluster():
     require_module("psycopg2", "as SQLAlchemy's PostgreSQL driver")
-    server = PostgresServer()
-    try:
-        server.start()
-    except BaseException:
-        server.close()
-        raise
-    yield server
-    server.close()
+    with PostgresServer() as server:
+        yield server
 
 
 def create_database(server: PostgresServer, name: str) -> str:
@@ -139,16 +121,6 @@ def pg_url(pg_cluster) -> str:
 
 
 # ------------------------------------------------------------------------------ symbolsrv
-
-
-def _stop(server: SymbolsrvProcess) -> None:
-    try:
-        if server.running:
-            status = server.terminate(STOP_TIMEOUT)
-            assert status == 0, (f"symbolsrv exited with status {status} on SIGTERM; log:\n"
-                                 f"{server.log_tail()}")
-    finally:
-        server.close()
 
 
 @pytest.fixture
@@ -179,26 +151,15 @@ def start_symbolsrv(moto, symbol_buckets):
         return server.wait_ready() if wait else server
 
     yield start
-    errors = []
-    for server in started:
-        try:
-            _stop(server)
-        except AssertionError as exc:
-            errors.append(str(exc))
-    assert not errors, "\n\n".join(errors)
+    stop_all(started)
 
 
 @pytest.fixture(scope="session")
 def symbolsrv_s3(moto, symbol_buckets):
     """symbolsrv over buckets A, B, C with SQLite, for the whole session (the workload replay)."""
-    server = SymbolsrvProcess(symbol_buckets.locations, env=aws_env(moto.endpoint), name="main")
-    try:
-        server.start()
-    except BaseException:
-        server.close()
-        raise
-    yield server
-    _stop(server)
+    with running(SymbolsrvProcess(symbol_buckets.locations, env=aws_env(moto.endpoint),
+                                  name="main")) as server:
+        yield server
 
 
 # ------------------------------------------------------------------------------ measurements

@@ -28,9 +28,9 @@ import pytest
 
 from tests.clients import dump_syms
 from tests.integration.apps import (
-    STOP_TIMEOUT,
     SymbolsrvProcess,
     access_lines,
+    running,
     sqlite_miss_counts,
     symbolsrv_command,
 )
@@ -104,13 +104,8 @@ def debuginfod_symbolsrv(request, tmp_path, program, serve_directory):
     (store / "buildid" / identity / "debuginfo").write_bytes(debug.read_bytes())
     (store / "buildid" / identity / "executable").write_bytes(stripped.read_bytes())
     locations, env = serve_directory(request.param, store)
-    server = SymbolsrvProcess(locations, env=env, name="debuginfod")
-    try:
-        server.start()
+    with running(SymbolsrvProcess(locations, env=env, name="debuginfod")) as server:
         yield server
-        assert server.terminate(STOP_TIMEOUT) == 0, server.log_tail()
-    finally:
-        server.close()
 
 
 def client_env(server: SymbolsrvProcess, cache: Path) -> dict:
@@ -214,13 +209,8 @@ def breakpad_symbolsrv(request, tmp_path, library, serve_directory):
     (module_dir / (LIBRARY + ".dbg")).write_bytes(debug.read_bytes())
     (module_dir / LIBRARY).write_bytes(stripped.read_bytes())
     locations, env = serve_directory(request.param, tmp_path / "breakpad")
-    server = SymbolsrvProcess(locations, env=env, name="debuginfod-breakpad")
-    try:
-        server.start()
+    with running(SymbolsrvProcess(locations, env=env, name="debuginfod-breakpad")) as server:
         yield server
-        assert server.terminate(STOP_TIMEOUT) == 0, server.log_tail()
-    finally:
-        server.close()
 
 
 def test_debuginfod_clients_fetch_from_a_breakpad_store_once_indexed(breakpad_symbolsrv,

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.integration.apps import SymbolsrvProcess, fetch_url, sqlite_miss_counts
+from tests.integration.apps import SymbolsrvProcess, fetch_url, running, sqlite_miss_counts
 from tests.integration.expect import SYMBOL_NOT_FOUND
 from tests.integration.s3data import s3_client
 from tests.servers import aws_env
@@ -41,14 +41,9 @@ def cases(moto):
     client.create_bucket(Bucket="cases-private")
     for key, body in PRIVATE.items():
         client.put_object(Bucket="cases-private", Key="v1/" + key, Body=body)
-    server = SymbolsrvProcess(["s3://cases-public/v1", "s3://cases-private/v1?private=true"],
-                              env=aws_env(moto.endpoint), name="cases")
-    try:
-        server.start()
+    with running(SymbolsrvProcess(["s3://cases-public/v1", "s3://cases-private/v1?private=true"],
+                                  env=aws_env(moto.endpoint), name="cases")) as server:
         yield server
-        assert server.terminate() == 0
-    finally:
-        server.close()
 
 
 def moto_log_since(moto, offset: int) -> str:

@@ -26,11 +26,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 
 from tests.integration.apps import (
-    STOP_TIMEOUT,
     SymbolsrvProcess,
     access_lines,
     fetch_url,
     sqlite_miss_counts,
+    stop_all,
 )
 from tests.integration.stores import STORE_KINDS
 from tests.integration.symsrv_clients import (
@@ -116,16 +116,7 @@ def start(serve_directory):
         return server.start()
 
     yield start_server
-    errors = []
-    for server in servers:
-        try:
-            if server.running:
-                status = server.terminate(STOP_TIMEOUT)
-                if status != 0:
-                    errors.append(f"exit status {status}:\n{server.log_tail()}")
-        finally:
-            server.close()
-    assert not errors, errors
+    stop_all(servers)
 
 
 def assert_serves(server, path: str, stored_path: str, data: bytes) -> None:
