@@ -557,17 +557,6 @@ def test_cli_index_command_end_to_end(tmp_path, capsys):
 # ---------------------------------------------------------------- S3 and GCS listing
 
 
-@pytest.fixture
-def aws_env(monkeypatch, tmp_path):
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-
-
 def test_s3_lists_sym_objects_under_the_prefix_and_reads_their_heads(aws_env, engine):
     from moto import mock_aws
 

@@ -280,18 +280,6 @@ def test_misspelt_boolean_option_is_a_configuration_error(query):
 # ---------------------------------------------------------------- the hook
 
 
-@pytest.fixture
-def aws_env(monkeypatch, tmp_path):
-    """Fake credentials and no shared config, so no test can reach a real account."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-
-
 @pytest.mark.parametrize("location", ["file:///srv/symbols", "gs://bucket/v1", "https://example.test/"])
 def test_hook_ignores_other_schemes(cfg, location):
     assert symbolsrv_storage_for(location=location, cfg=cfg) is None
